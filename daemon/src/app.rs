@@ -1,0 +1,199 @@
+//! Building and running the daemon: `Application::build(settings)` opens the
+//! database, loads keys, binds its own listener (port 0 works, see `port()`),
+//! and `run_until_stopped()` serves until SIGTERM/SIGINT or `handle().stop()`.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, middleware, web};
+use secrecy::ExposeSecret;
+
+use crate::auth::limiter::LoginLimiter;
+use crate::auth::token::TokenKeys;
+use crate::bus::Bus;
+use crate::config::Settings;
+use crate::crypto::{self, CryptoError, Keyring};
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::{graphql, http, store};
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database {url}: {source}")]
+    Database { url: String, source: sea_orm::DbErr },
+    #[error("migrations failed: {0}")]
+    Migrate(sea_orm::DbErr),
+    #[error("{0}")]
+    Keys(#[from] CryptoError),
+    #[error("redis: {0}")]
+    Redis(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// Loads the master key from config or `data_dir/master.key` (generated once).
+pub fn load_keyring(settings: &Settings) -> Result<Keyring, CryptoError> {
+    let encoded = match &settings.crypto.master_key {
+        Some(k) => k.clone(),
+        None => {
+            let (k, generated) =
+                crypto::load_or_generate_secret(&settings.server.data_dir, "master.key", 32)?;
+            if generated {
+                tracing::warn!(
+                    path = %settings.server.data_dir.join("master.key").display(),
+                    "crypto.master_key is not set: generated a new master key; back it up, \
+                     secrets stored with it are unreadable without it"
+                );
+            }
+            k
+        }
+    };
+    Ok(Keyring::new(&crypto::decode_key(encoded.expose_secret())?))
+}
+
+fn load_jwt_secret(settings: &Settings) -> Result<Vec<u8>, CryptoError> {
+    match &settings.auth.jwt_secret {
+        Some(s) => Ok(s.expose_secret().as_bytes().to_vec()),
+        None => {
+            let (k, generated) =
+                crypto::load_or_generate_secret(&settings.server.data_dir, "jwt.key", 64)?;
+            if generated {
+                tracing::warn!("auth.jwt_secret is not set: generated one into the data directory");
+            }
+            Ok(k.expose_secret().as_bytes().to_vec())
+        }
+    }
+}
+
+/// Builds the shared state: database (migrated if configured), keys, Redis.
+pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
+    let db = store::connect(&settings.database)
+        .await
+        .map_err(|source| StartError::Database {
+            url: settings.database.redacted_url(),
+            source,
+        })?;
+    if settings.database.migrate_on_start {
+        store::migrate_up(&db).await.map_err(StartError::Migrate)?;
+    }
+    let keyring = load_keyring(&settings)?;
+    let jwt = load_jwt_secret(&settings)?;
+    let redis = match &settings.redis.url {
+        Some(url) => Some(
+            deadpool_redis::Config::from_url(url.expose_secret())
+                .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+                .map_err(|e| StartError::Redis(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let limiter = Arc::new(LoginLimiter::new(
+        settings.auth.login_attempts_per_ip_per_minute,
+        settings.auth.login_attempts_per_account_per_minute,
+    ));
+    spawn_limiter_cleanup(Arc::downgrade(&limiter));
+    Ok(AppState {
+        tokens: Arc::new(TokenKeys::new(&jwt, settings.auth.jwt_expiry_minutes)),
+        settings: Arc::new(settings),
+        db,
+        keyring: Arc::new(keyring),
+        login_limiter: limiter,
+        metrics: Arc::new(Metrics::new()),
+        bus: Bus::in_process(4096),
+        redis,
+    })
+}
+
+fn spawn_limiter_cleanup(limiter: std::sync::Weak<LoginLimiter>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match limiter.upgrade() {
+                Some(l) => l.retain_recent(),
+                None => break,
+            }
+        }
+    });
+}
+
+/// A built, bound, not yet running daemon.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Builds everything and binds `server.host:server.port`. Must be called
+    /// inside an actix system (`actix_web::rt::System`).
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let addr = format!("{}:{}", settings.server.host, settings.server.port);
+        let listener = TcpListener::bind(&addr).map_err(|source| StartError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                addr: addr.clone(),
+                source,
+            })?
+            .port();
+        let state = build_state(settings).await?;
+        let schema = graphql::build(&state.settings.graphql, Some(state.clone()));
+        let grace = state.settings.server.shutdown_grace_seconds;
+        let workers = match state.settings.server.workers {
+            0 => std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            n => n,
+        };
+        let app_state = web::Data::new(state.clone());
+        let schema = web::Data::new(schema);
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(schema.clone())
+                .wrap(middleware::from_fn(http::observe))
+                .configure(http::routes)
+        })
+        .workers(workers)
+        .shutdown_timeout(grace)
+        .listen(listener)
+        .map_err(|source| StartError::Bind { addr, source })?
+        .run();
+        tracing::info!(port, database = %state.settings.database.redacted_url(), "switchboard listening");
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server gracefully from elsewhere.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// The shared state (database, metrics, bus).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until stopped; in-flight requests get `server.shutdown_grace_seconds`.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await?;
+        self.state.db.clone().close().await.ok();
+        tracing::info!("switchboard stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,218 @@
+//! The command line: `serve`, `migrate`, `admin create`, `export-schema`.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::TransactionTrait;
+
+use crate::app::Application;
+use crate::auth::{Role, password};
+use crate::config::Settings;
+use crate::store::users::NewUser;
+use crate::{graphql, store, telemetry, validate};
+
+/// Switchboard: a multi-tenant WhatsApp contact-center daemon.
+#[derive(Parser, Debug)]
+#[command(name = "switchboard", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ConfigArg {
+    /// A TOML file layered over the embedded defaults (env vars override it).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the daemon.
+    Serve(ConfigArg),
+    /// Apply, revert or list database migrations.
+    Migrate {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Administrative tasks.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+    /// Write the GraphQL SDL (default `schema/schema.graphql`; `-` for stdout).
+    ExportSchema {
+        #[arg(long, default_value = "schema/schema.graphql")]
+        out: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Revert migrations (the last one unless told otherwise).
+    Down {
+        /// How many to revert.
+        #[arg(long, default_value_t = 1, conflicts_with = "all")]
+        steps: u32,
+        /// Revert all of them.
+        #[arg(long)]
+        all: bool,
+    },
+    /// List migrations and whether they are applied.
+    Status,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminAction {
+    /// Create a tenant (if new) and an admin user in it. The password comes from
+    /// `SWITCHBOARD_ADMIN_PASSWORD` or the first line of standard input.
+    Create {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Tenant name.
+        #[arg(long)]
+        tenant: String,
+        /// Admin email (unique across the installation).
+        #[arg(long)]
+        email: String,
+        /// Admin display name.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Time zone of a new tenant.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+    },
+}
+
+fn load(config: &ConfigArg) -> anyhow::Result<Settings> {
+    let settings = Settings::load(config.config.as_deref())?;
+    telemetry::init(&settings.log);
+    Ok(settings)
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(c) => {
+            let settings = load(&c)?;
+            let app = Application::build(settings).await?;
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate { config, action } => {
+            let mut settings = load(&config)?;
+            settings.database.migrate_on_start = false;
+            let db = store::connect(&settings.database)
+                .await
+                .with_context(|| format!("database {}", settings.database.redacted_url()))?;
+            match action {
+                MigrateAction::Up => {
+                    Migrator::up(&db, None).await?;
+                    println!("migrations applied");
+                }
+                MigrateAction::Down { steps, all } => {
+                    Migrator::down(&db, if all { None } else { Some(steps) }).await?;
+                    println!("migrations reverted");
+                }
+                MigrateAction::Status => {
+                    let applied = Migrator::get_applied_migrations(&db).await?;
+                    let pending = Migrator::get_pending_migrations(&db).await?;
+                    for m in &applied {
+                        println!("applied  {}", m.name());
+                    }
+                    for m in &pending {
+                        println!("pending  {}", m.name());
+                    }
+                }
+            }
+        }
+        Command::Admin {
+            action:
+                AdminAction::Create {
+                    config,
+                    tenant,
+                    email,
+                    name,
+                    time_zone,
+                },
+        } => {
+            let settings = load(&config)?;
+            admin_create(&settings, &tenant, &email, &name, &time_zone).await?;
+        }
+        Command::ExportSchema { out } => {
+            let sdl = graphql::sdl();
+            if out == "-" {
+                print!("{sdl}");
+            } else {
+                std::fs::write(&out, sdl).with_context(|| format!("writing {out}"))?;
+                eprintln!("wrote {out}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("SWITCHBOARD_ADMIN_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let pw = line.trim_end_matches(['\r', '\n']).to_string();
+    if pw.is_empty() {
+        bail!("no password: set SWITCHBOARD_ADMIN_PASSWORD or pass it on standard input");
+    }
+    Ok(pw)
+}
+
+async fn admin_create(
+    settings: &Settings,
+    tenant: &str,
+    email: &str,
+    name: &str,
+    time_zone: &str,
+) -> anyhow::Result<()> {
+    let tenant = validate::text("--tenant", tenant, 100).map_err(anyhow::Error::msg)?;
+    let email = validate::email(email).map_err(anyhow::Error::msg)?;
+    let time_zone = validate::time_zone(time_zone).map_err(anyhow::Error::msg)?;
+    let pw = read_password()?;
+    password::check_policy(&pw, settings.auth.min_password_length).map_err(anyhow::Error::msg)?;
+    let hash = tokio::task::spawn_blocking(move || password::hash(&pw)).await??;
+    let db = store::connect(&settings.database)
+        .await
+        .with_context(|| format!("database {}", settings.database.redacted_url()))?;
+    store::migrate_up(&db).await?;
+    let txn = db.begin().await?;
+    let t = match store::tenants::find_by_name(&txn, &tenant).await? {
+        Some(t) => t,
+        None => store::tenants::create(&txn, &tenant, &time_zone).await?,
+    };
+    let user = store::users::create(
+        &txn,
+        NewUser {
+            tenant_id: t.id,
+            email,
+            name: name.to_string(),
+            role: Role::Admin,
+            password_hash: Some(hash),
+            invite_token_hash: None,
+            invite_expires_at: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    println!(
+        "created admin {} (user {}) in tenant {} (tenant {})",
+        user.email, user.id, t.name, t.id
+    );
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! The one place where errors become wire errors: a stable `code` for GraphQL
+//! `extensions.code` and an HTTP status. Internal causes are logged with a
+//! reference id and never shown to clients (no SQL, no stack text).
+
+use async_graphql::ErrorExtensions;
+
+use crate::crypto::CryptoError;
+use crate::store::StoreError;
+
+/// Errors as clients see them. Deliberately not `Display`: async-graphql turns
+/// any `Display` type into an error *without* extensions, so this type converts
+/// only through [`ErrorExtensions`], which always sets `code`.
+#[derive(Debug, Clone)]
+pub enum ApiError {
+    /// 401 — no or invalid credentials.
+    Unauthenticated,
+    /// 401 — credentials present but not valid.
+    BadCredentials(String),
+    /// 403 — authenticated, but the role or scope does not allow this.
+    Forbidden(String),
+    /// 404 — nothing with that id in the caller's tenant.
+    NotFound(&'static str),
+    /// 400 — the input is invalid.
+    BadInput(String),
+    /// 429 — too many attempts.
+    RateLimited { retry_after_seconds: u64 },
+    /// 503 — the daemon is saturated, retry later.
+    Overloaded,
+    /// 500 — a bug or an unavailable dependency; details only in logs.
+    Internal(String),
+}
+
+impl ApiError {
+    /// The stable code on the wire.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthenticated | ApiError::BadCredentials(_) => "UNAUTHENTICATED",
+            ApiError::Forbidden(_) => "FORBIDDEN",
+            ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::BadInput(_) => "BAD_USER_INPUT",
+            ApiError::RateLimited { .. } => "RATE_LIMITED",
+            ApiError::Overloaded => "OVERLOADED",
+            ApiError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The HTTP status for non-GraphQL endpoints.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            ApiError::Unauthenticated | ApiError::BadCredentials(_) => 401,
+            ApiError::Forbidden(_) => 403,
+            ApiError::NotFound(_) => 404,
+            ApiError::BadInput(_) => 400,
+            ApiError::RateLimited { .. } => 429,
+            ApiError::Overloaded => 503,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    /// An internal error: logs the cause with a reference the client can quote.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let reference = hex::encode(rand::random::<[u8; 4]>());
+        tracing::error!(reference = %reference, error = %cause, "internal error");
+        ApiError::Internal(reference)
+    }
+
+    /// The message shown to clients.
+    pub fn client_message(&self) -> String {
+        match self {
+            ApiError::Unauthenticated => "authentication required".into(),
+            ApiError::BadCredentials(m) | ApiError::Forbidden(m) | ApiError::BadInput(m) => {
+                m.clone()
+            }
+            ApiError::NotFound(what) => format!("{what} not found"),
+            ApiError::RateLimited {
+                retry_after_seconds,
+            } => format!("too many attempts, retry in {retry_after_seconds} s"),
+            ApiError::Overloaded => "the service is overloaded, retry later".into(),
+            ApiError::Internal(reference) => format!("internal error (reference {reference})"),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => ApiError::NotFound(what),
+            StoreError::Conflict(m) | StoreError::Rejected(m) => ApiError::BadInput(m),
+            StoreError::Db(db) => ApiError::internal(db),
+        }
+    }
+}
+
+impl From<CryptoError> for ApiError {
+    fn from(e: CryptoError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(e: ApiError) -> Self {
+        e.extend()
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.client_message()).extend_with(|_, ext| {
+            ext.set("code", self.code());
+            if let ApiError::RateLimited {
+                retry_after_seconds,
+            } = self
+            {
+                ext.set("retryAfterSeconds", *retry_after_seconds);
+            }
+        })
+    }
+}
+
+/// Result of resolvers.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_shape_is_stable() {
+        let err = ApiError::NotFound("user").extend();
+        let json =
+            serde_json::to_value(err.into_server_error(Default::default())).expect("serialize");
+        assert_eq!(json["message"], "user not found");
+        assert_eq!(json["extensions"]["code"], "NOT_FOUND");
+        let err = ApiError::RateLimited {
+            retry_after_seconds: 12,
+        }
+        .extend();
+        let json =
+            serde_json::to_value(err.into_server_error(Default::default())).expect("serialize");
+        assert_eq!(json["extensions"]["code"], "RATE_LIMITED");
+        assert_eq!(json["extensions"]["retryAfterSeconds"], 12);
+    }
+
+    #[test]
+    fn database_errors_do_not_leak() {
+        let e: ApiError =
+            StoreError::Db(sea_orm::DbErr::Custom("SELECT secret FROM users".into())).into();
+        assert_eq!(e.code(), "INTERNAL");
+        assert!(!e.client_message().contains("SELECT"));
+        assert_eq!(e.http_status(), 500);
+    }
+}

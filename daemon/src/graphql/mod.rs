@@ -1,0 +1,96 @@
+//! The GraphQL API: one module per area, merged into the roots here. Types in
+//! this folder know nothing of actix; `http` feeds them requests.
+
+mod api_keys;
+mod auth;
+mod departments;
+pub mod guard;
+mod limits;
+mod numbers;
+mod pagination;
+mod subscription;
+mod tenant;
+mod types;
+mod users;
+
+use async_graphql::{Context, ID, MergedObject, Schema};
+
+use crate::auth::Identity;
+use crate::config::GraphqlSettings;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub use subscription::SubscriptionRoot;
+
+/// Queries.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    tenant::TenantQuery,
+    users::UserQuery,
+    departments::DepartmentQuery,
+    numbers::NumberQuery,
+    api_keys::ApiKeyQuery,
+);
+
+/// Mutations.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    auth::AuthMutation,
+    tenant::TenantMutation,
+    users::UserMutation,
+    departments::DepartmentMutation,
+    numbers::NumberMutation,
+    api_keys::ApiKeyMutation,
+);
+
+/// The executable schema.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// Per-request facts about the HTTP caller.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    pub ip: std::net::IpAddr,
+}
+
+/// Builds the schema with its limits; `state` is absent only for SDL export.
+pub fn build(limits: &GraphqlSettings, state: Option<AppState>) -> AppSchema {
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .extension(limits::AliasLimit::new(limits.max_aliases))
+    .data(pagination::PageLimit(limits.max_page_size));
+    if let Some(s) = state {
+        builder = builder.data(s);
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema, as committed in `schema/schema.graphql`.
+pub fn sdl() -> String {
+    build(&GraphqlSettings::default(), None).sdl()
+}
+
+pub(crate) fn state<'a>(ctx: &Context<'a>) -> ApiResult<&'a AppState> {
+    ctx.data::<AppState>()
+        .map_err(|_| ApiError::internal("AppState missing from schema data"))
+}
+
+pub(crate) fn identity<'a>(ctx: &Context<'a>) -> ApiResult<&'a Identity> {
+    ctx.data_opt::<Identity>().ok_or(ApiError::Unauthenticated)
+}
+
+pub(crate) fn client_ip(ctx: &Context<'_>) -> Option<String> {
+    ctx.data_opt::<RequestMeta>().map(|m| m.ip.to_string())
+}
+
+/// Parses a GraphQL `ID` into a row id.
+pub(crate) fn parse_id(id: &ID, what: &'static str) -> ApiResult<i64> {
+    id.parse::<i64>()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or(ApiError::NotFound(what))
+}

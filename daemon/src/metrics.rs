@@ -1,0 +1,152 @@
+//! Prometheus metrics of the daemon, on a registry of its own (several daemons
+//! can run in one test process without clashing).
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+/// Every metric the daemon exports.
+pub struct Metrics {
+    registry: Registry,
+    /// `switchboard_http_requests_total{route,method,status}`
+    pub http_requests: IntCounterVec,
+    /// `switchboard_http_request_duration_seconds{route,method}`
+    pub http_duration: HistogramVec,
+    /// `switchboard_db_pool_connections{state="in_use"|"idle"}`
+    pub db_pool: IntGaugeVec,
+    /// `switchboard_login_attempts_total{result}`
+    pub login_attempts: IntCounterVec,
+    /// `switchboard_graphql_subscriptions_open`
+    pub subscriptions_open: IntGauge,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+fn must<T>(r: prometheus::Result<T>) -> T {
+    r.unwrap_or_else(|e| panic!("metric definitions are static and valid: {e}"))
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new_custom(Some("switchboard".into()), None)
+            .unwrap_or_else(|e| panic!("static registry prefix: {e}"));
+        let http_requests = must(IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by route pattern, method and status",
+            ),
+            &["route", "method", "status"],
+        ));
+        let http_duration = must(HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request duration").buckets(
+                vec![
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                    10.0,
+                ],
+            ),
+            &["route", "method"],
+        ));
+        let db_pool = must(IntGaugeVec::new(
+            Opts::new("db_pool_connections", "Database pool connections by state"),
+            &["state"],
+        ));
+        let login_attempts = must(IntCounterVec::new(
+            Opts::new("login_attempts_total", "Login attempts by result"),
+            &["result"],
+        ));
+        let subscriptions_open = must(IntGauge::new(
+            "graphql_subscriptions_open",
+            "Open GraphQL subscription streams",
+        ));
+        let build_info = must(IntGaugeVec::new(
+            Opts::new("build_info", "Build information (value is always 1)"),
+            &["version", "rustc"],
+        ));
+        build_info
+            .with_label_values(&[
+                env!("CARGO_PKG_VERSION"),
+                option_env!("RUSTC_VERSION").unwrap_or("unknown"),
+            ])
+            .set(1);
+        for c in [
+            Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(http_duration.clone()),
+            Box::new(db_pool.clone()),
+            Box::new(login_attempts.clone()),
+            Box::new(subscriptions_open.clone()),
+            Box::new(build_info),
+        ] {
+            must(registry.register(c));
+        }
+        #[cfg(target_os = "linux")]
+        must(registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        )));
+        Self {
+            registry,
+            http_requests,
+            http_duration,
+            db_pool,
+            login_attempts,
+            subscriptions_open,
+        }
+    }
+
+    /// Records one finished HTTP request.
+    pub fn observe_http(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        let status = status.to_string();
+        self.http_requests
+            .with_label_values(&[route, method, status.as_str()])
+            .inc();
+        self.http_duration
+            .with_label_values(&[route, method])
+            .observe(seconds);
+    }
+
+    /// Sets the pool gauges.
+    pub fn set_pool(&self, in_use: u32, idle: u32) {
+        self.db_pool
+            .with_label_values(&["in_use"])
+            .set(i64::from(in_use));
+        self.db_pool
+            .with_label_values(&["idle"])
+            .set(i64::from(idle));
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut out = Vec::with_capacity(8192);
+        let families = self.registry.gather();
+        if TextEncoder::new().encode(&families, &mut out).is_err() {
+            return String::new();
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prefixed_families() {
+        let m = Metrics::new();
+        m.observe_http("/graphql", "POST", 200, 0.01);
+        m.set_pool(1, 3);
+        let text = m.render();
+        assert!(text.contains("switchboard_http_requests_total{method=\"POST\",route=\"/graphql\",status=\"200\"} 1"), "{text}");
+        assert!(text.contains("switchboard_db_pool_connections{state=\"idle\"} 3"));
+        assert!(text.contains("switchboard_build_info{"));
+    }
+}

@@ -1,0 +1,25 @@
+//! Shared state of a running daemon, cloned into every handler.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::limiter::LoginLimiter;
+use crate::auth::token::TokenKeys;
+use crate::bus::Bus;
+use crate::config::Settings;
+use crate::crypto::Keyring;
+use crate::metrics::Metrics;
+
+/// Everything handlers and resolvers need. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: DatabaseConnection,
+    pub keyring: Arc<Keyring>,
+    pub tokens: Arc<TokenKeys>,
+    pub login_limiter: Arc<LoginLimiter>,
+    pub metrics: Arc<Metrics>,
+    pub bus: Bus,
+    pub redis: Option<deadpool_redis::Pool>,
+}

@@ -1,0 +1,108 @@
+//! Database access: plain async functions over `&impl ConnectionTrait`, every
+//! query on tenant data scoped by `tenant_id`. One module per table group.
+
+pub mod api_keys;
+pub mod audit;
+pub mod departments;
+pub mod numbers;
+pub mod page;
+pub mod tenants;
+pub mod users;
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlErr};
+use secrecy::ExposeSecret;
+
+use crate::config::DatabaseSettings;
+
+pub use page::Page;
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row does not exist in the caller's tenant (→ NOT_FOUND).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A unique rule was violated (→ BAD_USER_INPUT).
+    #[error("{0}")]
+    Conflict(String),
+    /// The change is refused by a business rule (→ BAD_USER_INPUT).
+    #[error("{0}")]
+    Rejected(String),
+    /// The database failed (→ INTERNAL; never shown to clients).
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+impl StoreError {
+    /// Maps a unique violation of `err` to `Conflict(message)`, anything else to `Db`.
+    pub fn on_unique(err: DbErr, message: impl Into<String>) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict(message.into()),
+            _ => StoreError::Db(err),
+        }
+    }
+}
+
+/// Opens the pool for `database.url` (SQLite in WAL mode with a busy timeout, or PostgreSQL).
+pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(settings.url.expose_secret().to_string());
+    opts.max_connections(settings.max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
+        .connect_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    Database::connect(opts).await
+}
+
+/// Applies every pending migration.
+pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Whether the database is reachable and fully migrated.
+pub async fn readiness(db: &DatabaseConnection) -> Result<(), String> {
+    db.ping()
+        .await
+        .map_err(|e| format!("database unreachable: {e}"))?;
+    let pending = Migrator::get_pending_migrations(db)
+        .await
+        .map_err(|e| format!("cannot read migration state: {e}"))?;
+    if pending.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} migration(s) pending", pending.len()))
+    }
+}
+
+/// Connections of the pool: (in use, idle).
+pub fn pool_stats(db: &DatabaseConnection) -> (u32, u32) {
+    let (size, idle) = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let p = db.get_postgres_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        DbBackend::Sqlite => {
+            let p = db.get_sqlite_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        _ => (0, 0),
+    };
+    let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+    (size.saturating_sub(idle), idle)
+}
+
+/// The current time, truncated to microseconds so SQLite and PostgreSQL agree.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    let n = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_micros(n.timestamp_micros()).unwrap_or(n)
+}
