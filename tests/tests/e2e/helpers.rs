@@ -1,0 +1,320 @@
+//! `TestApp`: a daemon on port 0 with a fresh database, plus request helpers.
+
+use std::sync::OnceLock;
+
+use actix_web::dev::ServerHandle;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use switchboard::app::Application;
+use switchboard::auth::{Role, password};
+use switchboard::config::Settings;
+use switchboard::store;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an `async fn(Backend)` test on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("SWITCHBOARD_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("SWITCHBOARD_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+fn pg_server_url() -> String {
+    let url = pg_admin_url();
+    match url.rsplit_once('/') {
+        Some((server, _)) => server.to_string(),
+        None => url,
+    }
+}
+
+/// A throw-away PostgreSQL database, dropped (with FORCE) on drop.
+pub struct PgDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub async fn create() -> Self {
+        let name = format!("sb_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(pg_admin_url())
+            .await
+            .expect("PostgreSQL must be reachable at SWITCHBOARD_TEST_PG_URL");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create database");
+        admin.close().await.ok();
+        let url = format!("{}/{name}", pg_server_url());
+        Self { name, url }
+    }
+
+    /// Drops the database now, terminating the daemon's connections.
+    pub async fn drop_now(&self) {
+        let admin = Database::connect(pg_admin_url()).await.expect("pg");
+        admin
+            .execute_unprepared(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ))
+            .await
+            .expect("drop database");
+        admin.close().await.ok();
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop from a separate thread: we may be inside an async runtime.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                if let Ok(admin) = Database::connect(pg_admin_url()).await {
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                    admin.close().await.ok();
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A running daemon.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    /// A separate connection for arranging and checking data.
+    pub db: DatabaseConnection,
+    pub settings: Settings,
+    handle: ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+    pub pg: Option<PgDatabase>,
+    _dir: tempfile::TempDir,
+}
+
+fn init_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            switchboard::telemetry::init(&switchboard::config::LogSettings::default());
+        }
+    });
+}
+
+/// Settings for a test daemon on `backend`, in `dir`.
+pub async fn test_settings(
+    backend: Backend,
+    dir: &std::path::Path,
+) -> (Settings, Option<PgDatabase>) {
+    let mut s = Settings::load_with_env(None, Vec::new()).expect("default settings");
+    s.server.port = 0;
+    s.server.workers = 1;
+    s.server.shutdown_grace_seconds = 2;
+    s.server.data_dir = dir.join("data");
+    s.auth.jwt_secret = Some(SecretString::from(
+        "test-jwt-secret-0123456789abcdef-0123456789",
+    ));
+    s.auth.login_attempts_per_ip_per_minute = 1000;
+    s.auth.login_attempts_per_account_per_minute = 1000;
+    s.database.max_connections = 5;
+    let pg = match backend {
+        Backend::Sqlite => {
+            s.database.url = SecretString::from(format!(
+                "sqlite://{}?mode=rwc",
+                dir.join("switchboard.db").display()
+            ));
+            None
+        }
+        Backend::Postgres => {
+            let pg = PgDatabase::create().await;
+            s.database.url = SecretString::from(pg.url.clone());
+            Some(pg)
+        }
+    };
+    (s, pg)
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Self {
+        init_logs();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (mut settings, pg) = test_settings(backend, dir.path()).await;
+        tweak(&mut settings);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let run_settings = settings.clone();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                match Application::build(run_settings).await {
+                    Ok(app) => {
+                        let _ = tx.send(Ok((app.port(), app.handle())));
+                        let _ = app.run_until_stopped().await;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e.to_string()));
+                    }
+                }
+            });
+        });
+        let (port, handle) = rx.await.expect("daemon thread").expect("daemon starts");
+        let db = store::connect(&settings.database)
+            .await
+            .expect("test connection");
+        Self {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            db,
+            settings,
+            handle,
+            thread: Some(thread),
+            pg,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends a GraphQL request; returns the HTTP status and the JSON body.
+    pub async fn gql_raw(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.expect("json body"))
+    }
+
+    /// Sends a GraphQL request and returns the JSON body.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        self.gql_raw(token, query, variables).await.1
+    }
+
+    /// Sends a GraphQL request that must succeed; returns `data`.
+    pub async fn gql_ok(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let body = self.gql(token, query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// Creates a tenant with an admin (as `switchboard admin create` does); returns the tenant id.
+    pub async fn tenant_with_admin(&self, tenant: &str, email: &str, pw: &str) -> i64 {
+        let t = store::tenants::create(&self.db, tenant, "UTC")
+            .await
+            .expect("tenant");
+        self.user(t.id, email, pw, Role::Admin).await;
+        t.id
+    }
+
+    /// Creates a user with a password directly in the database; returns its id.
+    pub async fn user(&self, tenant_id: i64, email: &str, pw: &str, role: Role) -> i64 {
+        let hash = password::hash(pw).expect("hash");
+        store::users::create(
+            &self.db,
+            store::users::NewUser {
+                tenant_id,
+                email: email.into(),
+                name: String::new(),
+                role,
+                password_hash: Some(hash),
+                invite_token_hash: None,
+                invite_expires_at: None,
+            },
+        )
+        .await
+        .expect("user")
+        .id
+    }
+
+    /// Logs in over GraphQL and returns the token.
+    pub async fn login(&self, email: &str, pw: &str) -> String {
+        let data = self
+            .gql_ok(
+                None,
+                "mutation($e:String!,$p:String!){ login(email:$e,password:$p){ token } }",
+                json!({"e": email, "p": pw}),
+            )
+            .await;
+        data["login"]["token"].as_str().expect("token").to_string()
+    }
+
+    /// Stops the daemon gracefully and waits for it.
+    pub async fn stop(mut self) {
+        self.handle.stop(true).await;
+        if let Some(t) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            // Not stopped explicitly (e.g. a failed assertion): stop without waiting.
+            let handle = self.handle.clone();
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                if let Ok(rt) = rt {
+                    rt.block_on(handle.stop(false));
+                }
+            })
+            .join();
+        }
+    }
+}
+
+/// The `extensions.code` of the first error.
+pub fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}

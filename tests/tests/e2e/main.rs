@@ -1,0 +1,12 @@
+//! End-to-end tests: each starts the real daemon on port 0 (its own SQLite
+//! file or PostgreSQL database) and talks to it over HTTP and WebSocket.
+//! Storage-touching tests run on both backends (`backends!`).
+
+mod helpers;
+
+mod auth;
+mod directory;
+mod limits;
+mod ops;
+mod subscriptions;
+mod tenancy;
