@@ -1,0 +1,5 @@
+//! The WhatsApp Cloud API edge: webhook signatures and parsing, the Cloud API
+//! client, and the simulator that stands in for Meta in tests and benchmarks.
+
+pub mod errors;
+pub mod signature;
