@@ -97,13 +97,17 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         settings.auth.login_attempts_per_account_per_minute,
     ));
     spawn_limiter_cleanup(Arc::downgrade(&limiter));
+    let metrics = Arc::new(Metrics::new());
+    metrics
+        .db_pool_max
+        .set(i64::from(settings.database.max_connections));
     Ok(AppState {
         tokens: Arc::new(TokenKeys::new(&jwt, settings.auth.jwt_expiry_minutes)),
         settings: Arc::new(settings),
         db,
         keyring: Arc::new(keyring),
         login_limiter: limiter,
-        metrics: Arc::new(Metrics::new()),
+        metrics,
         bus: Bus::in_process(4096),
         redis,
     })

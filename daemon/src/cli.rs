@@ -25,7 +25,7 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct ConfigArg {
     /// A TOML file layered over the embedded defaults (env vars override it).
-    #[arg(long, short = 'c', value_name = "FILE")]
+    #[arg(long, short = 'c', value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
 }
 
@@ -59,7 +59,7 @@ pub enum MigrateAction {
     /// Revert migrations (the last one unless told otherwise).
     Down {
         /// How many to revert.
-        #[arg(long, default_value_t = 1, conflicts_with = "all")]
+        #[arg(long, default_value_t = 1, conflicts_with = "all", value_parser = clap::value_parser!(u32).range(1..))]
         steps: u32,
         /// Revert all of them.
         #[arg(long)]

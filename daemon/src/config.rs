@@ -171,7 +171,7 @@ pub struct AuthSettings {
     pub jwt_expiry_minutes: u32,
     /// Login attempts per client IP per minute. Default `30`.
     pub login_attempts_per_ip_per_minute: u32,
-    /// Login attempts per account per minute. Default `5`.
+    /// Login attempts per account per minute. Default `10`.
     pub login_attempts_per_account_per_minute: u32,
     /// Invitation lifetime in hours. Default `72`.
     pub invite_expiry_hours: u32,
@@ -185,7 +185,7 @@ impl Default for AuthSettings {
             jwt_secret: None,
             jwt_expiry_minutes: 720,
             login_attempts_per_ip_per_minute: 30,
-            login_attempts_per_account_per_minute: 5,
+            login_attempts_per_account_per_minute: 10,
             invite_expiry_hours: 72,
             min_password_length: 10,
         }

@@ -91,6 +91,12 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        ApiError::internal(e)
+    }
+}
+
 impl From<CryptoError> for ApiError {
     fn from(e: CryptoError) -> Self {
         ApiError::internal(e)

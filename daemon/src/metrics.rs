@@ -15,6 +15,8 @@ pub struct Metrics {
     pub http_duration: HistogramVec,
     /// `switchboard_db_pool_connections{state="in_use"|"idle"}`
     pub db_pool: IntGaugeVec,
+    /// `switchboard_db_pool_max_connections`
+    pub db_pool_max: IntGauge,
     /// `switchboard_login_attempts_total{result}`
     pub login_attempts: IntCounterVec,
     /// `switchboard_graphql_subscriptions_open`
@@ -55,6 +57,10 @@ impl Metrics {
             Opts::new("db_pool_connections", "Database pool connections by state"),
             &["state"],
         ));
+        let db_pool_max = must(IntGauge::new(
+            "db_pool_max_connections",
+            "Configured maximum of the database pool",
+        ));
         let login_attempts = must(IntCounterVec::new(
             Opts::new("login_attempts_total", "Login attempts by result"),
             &["result"],
@@ -68,15 +74,13 @@ impl Metrics {
             &["version", "rustc"],
         ));
         build_info
-            .with_label_values(&[
-                env!("CARGO_PKG_VERSION"),
-                option_env!("RUSTC_VERSION").unwrap_or("unknown"),
-            ])
+            .with_label_values(&[env!("CARGO_PKG_VERSION"), env!("SWITCHBOARD_RUSTC_VERSION")])
             .set(1);
         for c in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_duration.clone()),
             Box::new(db_pool.clone()),
+            Box::new(db_pool_max.clone()),
             Box::new(login_attempts.clone()),
             Box::new(subscriptions_open.clone()),
             Box::new(build_info),
@@ -92,6 +96,7 @@ impl Metrics {
             http_requests,
             http_duration,
             db_pool,
+            db_pool_max,
             login_attempts,
             subscriptions_open,
         }

@@ -264,7 +264,7 @@ async fn serve_shuts_down_gracefully_on_sigterm() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr").port()
     };
-    let mut child = switchboard(dir.path())
+    let child = switchboard(dir.path())
         .arg("serve")
         .env("SWITCHBOARD__DATABASE__URL", sqlite_url(dir.path()))
         .env("SWITCHBOARD__SERVER__PORT", port.to_string())

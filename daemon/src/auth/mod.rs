@@ -114,11 +114,11 @@ impl Identity {
         }
     }
 
-    /// Whether the caller may read (users always; API keys need `read` or `write`).
+    /// Whether the caller may read (users always; API keys need `read`).
     pub fn can_read(&self) -> bool {
         match &self.credential {
             Credential::User => true,
-            Credential::ApiKey { scopes, .. } => !scopes.is_empty(),
+            Credential::ApiKey { scopes, .. } => scopes.contains(&Scope::Read),
         }
     }
 }
@@ -147,6 +147,7 @@ mod tests {
         assert!(id(vec![Scope::Read]).can_read());
         assert!(!id(vec![Scope::Read]).can_write());
         assert!(id(vec![Scope::Write]).can_write());
+        assert!(!id(vec![Scope::Write]).can_read());
         assert!(!id(vec![]).can_read());
     }
 }

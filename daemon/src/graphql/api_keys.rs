@@ -2,6 +2,7 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use sea_orm::TransactionTrait;
 
 use super::guard::RoleGuard;
 use super::pagination::{self, IdCursor};
@@ -64,6 +65,7 @@ impl ApiKeyMutation {
     ) -> ApiResult<CreateApiKeyPayload> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
+        let txn = st.db.begin().await?;
         let name = validate::text("name", &input.name, 100).map_err(ApiError::BadInput)?;
         if input.scopes.is_empty() {
             return Err(ApiError::BadInput(
@@ -80,7 +82,7 @@ impl ApiKeyMutation {
         scopes.dedup();
         let generated = api_key::generate();
         let key = store::api_keys::create(
-            &st.db,
+            &txn,
             NewKey {
                 tenant_id: me.tenant_id,
                 name,
@@ -93,7 +95,7 @@ impl ApiKeyMutation {
         )
         .await?;
         store::audit::record(
-            &st.db,
+            &txn,
             me,
             "api_key.create",
             "api_key",
@@ -102,6 +104,7 @@ impl ApiKeyMutation {
             client_ip(ctx),
         )
         .await?;
+        txn.commit().await?;
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::ApiKey,
@@ -119,10 +122,11 @@ impl ApiKeyMutation {
     async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ApiKey> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
+        let txn = st.db.begin().await?;
         let id = parse_id(&id, "API key")?;
-        let key = store::api_keys::revoke(&st.db, me.tenant_id, id).await?;
+        let key = store::api_keys::revoke(&txn, me.tenant_id, id).await?;
         store::audit::record(
-            &st.db,
+            &txn,
             me,
             "api_key.revoke",
             "api_key",
@@ -131,6 +135,7 @@ impl ApiKeyMutation {
             client_ip(ctx),
         )
         .await?;
+        txn.commit().await?;
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::ApiKey,

@@ -2,6 +2,7 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object};
+use sea_orm::TransactionTrait;
 
 use super::guard::RoleGuard;
 use super::pagination::{self, IdCursor};
@@ -92,16 +93,17 @@ impl DepartmentMutation {
     ) -> ApiResult<Department> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
+        let txn = st.db.begin().await?;
         let name = validate::text("name", &input.name, 100).map_err(ApiError::BadInput)?;
         let d = store::departments::create(
-            &st.db,
+            &txn,
             me.tenant_id,
             &name,
             &description(&input.description)?,
         )
         .await?;
         store::audit::record(
-            &st.db,
+            &txn,
             me,
             "department.create",
             "department",
@@ -110,6 +112,7 @@ impl DepartmentMutation {
             client_ip(ctx),
         )
         .await?;
+        txn.commit().await?;
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::Department,
@@ -128,6 +131,7 @@ impl DepartmentMutation {
     ) -> ApiResult<Department> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
+        let txn = st.db.begin().await?;
         let id = parse_id(&id, "department")?;
         let name = input
             .name
@@ -135,9 +139,9 @@ impl DepartmentMutation {
             .transpose()
             .map_err(ApiError::BadInput)?;
         let desc = input.description.map(|d| description(&d)).transpose()?;
-        let d = store::departments::update(&st.db, me.tenant_id, id, name, desc).await?;
+        let d = store::departments::update(&txn, me.tenant_id, id, name, desc).await?;
         store::audit::record(
-            &st.db,
+            &txn,
             me,
             "department.update",
             "department",
@@ -146,6 +150,7 @@ impl DepartmentMutation {
             client_ip(ctx),
         )
         .await?;
+        txn.commit().await?;
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::Department,
@@ -160,10 +165,11 @@ impl DepartmentMutation {
     async fn delete_department(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ID> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
+        let txn = st.db.begin().await?;
         let num = parse_id(&id, "department")?;
-        store::departments::delete(&st.db, me.tenant_id, num).await?;
+        store::departments::delete(&txn, me.tenant_id, num).await?;
         store::audit::record(
-            &st.db,
+            &txn,
             me,
             "department.delete",
             "department",
@@ -172,6 +178,7 @@ impl DepartmentMutation {
             client_ip(ctx),
         )
         .await?;
+        txn.commit().await?;
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::Department,
@@ -191,11 +198,12 @@ impl DepartmentMutation {
     ) -> ApiResult<Department> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
+        let txn = st.db.begin().await?;
         let did = parse_id(&department_id, "department")?;
         let uid = parse_id(&user_id, "user")?;
-        let d = store::departments::add_member(&st.db, me.tenant_id, did, uid).await?;
+        let d = store::departments::add_member(&txn, me.tenant_id, did, uid).await?;
         store::audit::record(
-            &st.db,
+            &txn,
             me,
             "department.add_member",
             "department",
@@ -204,6 +212,7 @@ impl DepartmentMutation {
             client_ip(ctx),
         )
         .await?;
+        txn.commit().await?;
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::Department,
@@ -223,11 +232,12 @@ impl DepartmentMutation {
     ) -> ApiResult<Department> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
+        let txn = st.db.begin().await?;
         let did = parse_id(&department_id, "department")?;
         let uid = parse_id(&user_id, "user")?;
-        let d = store::departments::remove_member(&st.db, me.tenant_id, did, uid).await?;
+        let d = store::departments::remove_member(&txn, me.tenant_id, did, uid).await?;
         store::audit::record(
-            &st.db,
+            &txn,
             me,
             "department.remove_member",
             "department",
@@ -236,6 +246,7 @@ impl DepartmentMutation {
             client_ip(ctx),
         )
         .await?;
+        txn.commit().await?;
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::Department,

@@ -4,6 +4,7 @@
 mod api_keys;
 mod auth;
 mod departments;
+mod error_codes;
 pub mod guard;
 mod limits;
 mod numbers;
@@ -62,6 +63,7 @@ pub fn build(limits: &GraphqlSettings, state: Option<AppState>) -> AppSchema {
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .extension(limits::AliasLimit::new(limits.max_aliases))
+    .extension(error_codes::ErrorCodes)
     .data(pagination::PageLimit(limits.max_page_size));
     if let Some(s) = state {
         builder = builder.data(s);

@@ -3,6 +3,7 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object};
+use sea_orm::TransactionTrait;
 
 use super::guard::RoleGuard;
 use super::pagination::{self, IdCursor};
@@ -101,6 +102,7 @@ impl NumberMutation {
     ) -> ApiResult<WhatsAppNumber> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
+        let txn = st.db.begin().await?;
         let bad = ApiError::BadInput;
         let new = NewNumber {
             tenant_id: me.tenant_id,
@@ -120,9 +122,9 @@ impl NumberMutation {
                 input.throughput_per_second.unwrap_or(DEFAULT_THROUGHPUT),
             )?,
         };
-        let n = store::numbers::create(&st.db, new).await?;
+        let n = store::numbers::create(&txn, new).await?;
         store::audit::record(
-            &st.db,
+            &txn,
             me,
             "whatsapp_number.add",
             "whatsapp_number",
@@ -131,6 +133,7 @@ impl NumberMutation {
             client_ip(ctx),
         )
         .await?;
+        txn.commit().await?;
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::WhatsAppNumber,
@@ -150,6 +153,7 @@ impl NumberMutation {
     ) -> ApiResult<WhatsAppNumber> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
+        let txn = st.db.begin().await?;
         let id = parse_id(&id, "WhatsApp number")?;
         let bad = ApiError::BadInput;
         let changes = NumberChanges {
@@ -175,9 +179,9 @@ impl NumberMutation {
                 .map_err(bad)?,
             throughput_per_second: input.throughput_per_second.map(throughput).transpose()?,
         };
-        let n = store::numbers::update(&st.db, me.tenant_id, id, changes).await?;
+        let n = store::numbers::update(&txn, me.tenant_id, id, changes).await?;
         store::audit::record(
-            &st.db,
+            &txn,
             me,
             "whatsapp_number.update",
             "whatsapp_number",
@@ -186,6 +190,7 @@ impl NumberMutation {
             client_ip(ctx),
         )
         .await?;
+        txn.commit().await?;
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::WhatsAppNumber,
@@ -200,10 +205,11 @@ impl NumberMutation {
     async fn remove_whats_app_number(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ID> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
+        let txn = st.db.begin().await?;
         let num = parse_id(&id, "WhatsApp number")?;
-        store::numbers::delete(&st.db, me.tenant_id, num).await?;
+        store::numbers::delete(&txn, me.tenant_id, num).await?;
         store::audit::record(
-            &st.db,
+            &txn,
             me,
             "whatsapp_number.remove",
             "whatsapp_number",
@@ -212,6 +218,7 @@ impl NumberMutation {
             client_ip(ctx),
         )
         .await?;
+        txn.commit().await?;
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::WhatsAppNumber,

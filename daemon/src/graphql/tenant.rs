@@ -1,6 +1,7 @@
 //! `me`, the caller's tenant and its settings.
 
 use async_graphql::{Context, InputObject, Json, Object};
+use sea_orm::TransactionTrait;
 
 use super::guard::RoleGuard;
 use super::types::{Tenant, User};
@@ -61,6 +62,7 @@ impl TenantMutation {
     ) -> ApiResult<Tenant> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
+        let txn = st.db.begin().await?;
         let name = input
             .name
             .map(|n| validate::text("name", &n, 100))
@@ -81,9 +83,9 @@ impl TenantMutation {
             Some(Json(v)) => Some(v),
             None => None,
         };
-        let t = store::tenants::update(&st.db, me.tenant_id, name, tz, settings).await?;
+        let t = store::tenants::update(&txn, me.tenant_id, name, tz, settings).await?;
         store::audit::record(
-            &st.db,
+            &txn,
             me,
             "tenant.update",
             "tenant",
@@ -92,6 +94,7 @@ impl TenantMutation {
             client_ip(ctx),
         )
         .await?;
+        txn.commit().await?;
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::Tenant,

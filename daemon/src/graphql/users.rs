@@ -4,6 +4,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use base64::Engine;
 use rand::RngCore;
+use sea_orm::TransactionTrait;
 
 use super::guard::RoleGuard;
 use super::pagination::{self, IdCursor};
@@ -94,6 +95,7 @@ impl UserMutation {
     ) -> ApiResult<InviteUserPayload> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
+        let txn = st.db.begin().await?;
         let email = validate::email(&input.email).map_err(ApiError::BadInput)?;
         let name = if input.name.trim().is_empty() {
             String::new()
@@ -106,7 +108,7 @@ impl UserMutation {
         let expires = chrono::Utc::now()
             + chrono::Duration::hours(i64::from(st.settings.auth.invite_expiry_hours));
         let user = store::users::create(
-            &st.db,
+            &txn,
             NewUser {
                 tenant_id: me.tenant_id,
                 email,
@@ -119,7 +121,7 @@ impl UserMutation {
         )
         .await?;
         store::audit::record(
-            &st.db,
+            &txn,
             me,
             "user.invite",
             "user",
@@ -128,6 +130,7 @@ impl UserMutation {
             client_ip(ctx),
         )
         .await?;
+        txn.commit().await?;
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::User,
@@ -150,10 +153,11 @@ impl UserMutation {
     ) -> ApiResult<User> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
+        let txn = st.db.begin().await?;
         let id = parse_id(&user_id, "user")?;
-        let user = store::users::set_role(&st.db, me.tenant_id, id, role).await?;
+        let user = store::users::set_role(&txn, me.tenant_id, id, role).await?;
         store::audit::record(
-            &st.db,
+            &txn,
             me,
             "user.change_role",
             "user",
@@ -162,6 +166,7 @@ impl UserMutation {
             client_ip(ctx),
         )
         .await?;
+        txn.commit().await?;
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::User,
@@ -193,14 +198,15 @@ impl UserMutation {
 async fn set_disabled(ctx: &Context<'_>, id: i64, disabled: bool) -> ApiResult<User> {
     let me = identity(ctx)?;
     let st = state(ctx)?;
-    let user = store::users::set_disabled(&st.db, me.tenant_id, id, disabled).await?;
+    let txn = st.db.begin().await?;
+    let user = store::users::set_disabled(&txn, me.tenant_id, id, disabled).await?;
     let action = if disabled {
         "user.disable"
     } else {
         "user.enable"
     };
     store::audit::record(
-        &st.db,
+        &txn,
         me,
         action,
         "user",
@@ -209,6 +215,7 @@ async fn set_disabled(ctx: &Context<'_>, id: i64, disabled: bool) -> ApiResult<U
         client_ip(ctx),
     )
     .await?;
+    txn.commit().await?;
     st.bus.directory(
         me.tenant_id,
         DirectoryEntity::User,

@@ -329,6 +329,10 @@ async fn api_keys_authenticate_with_scopes_and_revoke(backend: Backend) {
         .expect("secret")
         .to_string();
 
+    let wo = app.gql_ok(Some(&admin), create, json!({"s": ["WRITE"]})).await;
+    let wo_secret = wo["createApiKey"]["secret"].as_str().expect("secret").to_string();
+    assert_eq!(code(&app.gql(Some(&wo_secret), "{ tenant { name } }", json!({})).await), "FORBIDDEN");
+
     // the secret is not stored in clear
     let rows = entity::api_keys::Entity::find()
         .all(&app.db)
@@ -373,7 +377,7 @@ async fn api_keys_authenticate_with_scopes_and_revoke(backend: Backend) {
             json!({}),
         )
         .await;
-    assert_eq!(listed["apiKeys"]["edges"].as_array().map(Vec::len), Some(2));
+    assert_eq!(listed["apiKeys"]["edges"].as_array().map(Vec::len), Some(3));
     assert!(!listed.to_string().contains(&ro_secret));
 
     let id = ro["createApiKey"]["apiKey"]["id"].clone();
