@@ -15,8 +15,10 @@ use crate::auth::token::TokenKeys;
 use crate::bus::Bus;
 use crate::config::Settings;
 use crate::crypto::{self, CryptoError, Keyring};
+use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
 use crate::state::AppState;
+use crate::whatsapp::directory::NumberDirectory;
 use crate::{graphql, http, store};
 
 /// Why the daemon could not start.
@@ -101,11 +103,16 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     metrics
         .db_pool_max
         .set(i64::from(settings.database.max_connections));
+    let keyring = Arc::new(keyring);
+    let numbers = Arc::new(NumberDirectory::new(db.clone(), keyring.clone()));
+    let ingest = Ingestor::start(db.clone(), &settings.ingest, metrics.clone());
     Ok(AppState {
         tokens: Arc::new(TokenKeys::new(&jwt, settings.auth.jwt_expiry_minutes)),
         settings: Arc::new(settings),
         db,
-        keyring: Arc::new(keyring),
+        keyring,
+        numbers,
+        ingest,
         login_limiter: limiter,
         metrics,
         bus: Bus::in_process(4096),

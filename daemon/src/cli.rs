@@ -45,6 +45,11 @@ pub enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// Load generators that print throughput and latency percentiles.
+    Bench {
+        #[command(subcommand)]
+        target: BenchTarget,
+    },
     /// Write the GraphQL SDL (default `schema/schema.graphql`; `-` for stdout).
     ExportSchema {
         #[arg(long, default_value = "schema/schema.graphql")]
@@ -67,6 +72,44 @@ pub enum MigrateAction {
     },
     /// List migrations and whether they are applied.
     Status,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchTarget {
+    /// Post unique signed message notifications to a webhook URL; report
+    /// acknowledged msg/s and ack latency, then check every acknowledged
+    /// message is in the database.
+    Inbound {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Webhook URL, e.g. http://127.0.0.1:8080/webhooks/whatsapp
+        #[arg(long)]
+        url: String,
+        /// App secret of the number (signs X-Hub-Signature-256).
+        #[arg(long)]
+        app_secret: String,
+        /// A phone_number_id registered in the daemon.
+        #[arg(long)]
+        phone_number_id: String,
+        /// Notifications per second, or `max`.
+        #[arg(long, default_value = "max", value_parser = crate::bench::parse_rate)]
+        rate: crate::bench::Rate,
+        /// How long to send, e.g. 10s.
+        #[arg(long, default_value = "10s", value_parser = crate::bench::parse_duration)]
+        duration: std::time::Duration,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Distinct customers.
+        #[arg(long, default_value_t = 5000)]
+        contacts: usize,
+        /// Database to verify against (default: `database.url` of the config).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Skip the stored-message check.
+        #[arg(long)]
+        no_verify: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -144,6 +187,58 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let settings = load(&config)?;
             admin_create(&settings, &tenant, &email, &name, &time_zone).await?;
+        }
+        Command::Bench {
+            target:
+                BenchTarget::Inbound {
+                    config,
+                    url,
+                    app_secret,
+                    phone_number_id,
+                    rate,
+                    duration,
+                    connections,
+                    contacts,
+                    database_url,
+                    no_verify,
+                },
+        } => {
+            let mut settings = load(&config)?;
+            if connections == 0 {
+                bail!("--connections must be at least 1");
+            }
+            let opts = crate::bench::inbound::InboundBench {
+                url,
+                app_secret,
+                phone_number_id,
+                rate,
+                duration,
+                connections,
+                contacts,
+            };
+            let report = crate::bench::inbound::run(&opts)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            print!("{}", crate::bench::inbound::render(&opts, &report));
+            if !no_verify {
+                if let Some(u) = database_url {
+                    settings.database.url = u.into();
+                }
+                let db = store::connect(&settings.database)
+                    .await
+                    .with_context(|| format!("database {}", settings.database.redacted_url()))?;
+                let stored = crate::bench::inbound::count_stored(&db, &report.acked).await?;
+                println!(
+                    "verified: {stored} of {} acknowledged messages are stored",
+                    report.acked.len()
+                );
+                if stored != report.acked.len() as u64 {
+                    bail!(
+                        "{} acknowledged messages are missing",
+                        report.acked.len() as u64 - stored
+                    );
+                }
+            }
         }
         Command::ExportSchema { out } => {
             let sdl = graphql::sdl();

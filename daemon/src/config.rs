@@ -53,6 +53,8 @@ pub struct Settings {
     pub crypto: CryptoSettings,
     /// WhatsApp Cloud API.
     pub whatsapp: WhatsAppSettings,
+    /// Durable webhook ingest (group commit).
+    pub ingest: IngestSettings,
     /// GraphQL limits.
     pub graphql: GraphqlSettings,
     /// Logging.
@@ -208,6 +210,8 @@ pub struct WhatsAppSettings {
     pub graph_base_url: String,
     /// Graph API version. Default `v23.0`.
     pub api_version: String,
+    /// Largest webhook body in bytes. Default `3145728` (3 MiB).
+    pub webhook_max_body_bytes: usize,
 }
 
 impl Default for WhatsAppSettings {
@@ -215,6 +219,29 @@ impl Default for WhatsAppSettings {
         Self {
             graph_base_url: "https://graph.facebook.com".into(),
             api_version: "v23.0".into(),
+            webhook_max_body_bytes: 3 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[ingest]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestSettings {
+    /// Notifications per commit batch at most. Default `512`.
+    pub batch_max_notifications: usize,
+    /// Milliseconds a batch waits for more after its first. Default `2`.
+    pub batch_max_wait_ms: u64,
+    /// Notifications queued for the writer before webhooks get 503. Default `16384`.
+    pub queue_capacity: usize,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        Self {
+            batch_max_notifications: 512,
+            batch_max_wait_ms: 2,
+            queue_capacity: 16384,
         }
     }
 }
@@ -396,6 +423,15 @@ impl Settings {
             return Err(invalid("whatsapp.api_version", "must look like v23.0"));
         }
         for (key, value) in [
+            (
+                "whatsapp.webhook_max_body_bytes",
+                self.whatsapp.webhook_max_body_bytes,
+            ),
+            (
+                "ingest.batch_max_notifications",
+                self.ingest.batch_max_notifications,
+            ),
+            ("ingest.queue_capacity", self.ingest.queue_capacity),
             ("graphql.max_depth", self.graphql.max_depth),
             ("graphql.max_complexity", self.graphql.max_complexity),
             ("graphql.max_aliases", self.graphql.max_aliases),

@@ -30,7 +30,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/graphql", web::post().to(graphql))
         .route("/graphql", web::get().to(graphiql))
         .route("/graphql/ws", web::get().to(graphql_ws))
-        .route("/graphql/assets/{file}", web::get().to(graphiql_asset));
+        .route("/graphql/assets/{file}", web::get().to(graphiql_asset))
+        .configure(crate::whatsapp::webhook::routes);
 }
 
 /// Counts and times every request by route pattern (never by raw path, so

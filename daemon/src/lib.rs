@@ -11,10 +11,14 @@
 //! - `crypto` — secrets at rest (AES-256-GCM with key ids);
 //! - `bus` — the event bus behind subscriptions;
 //! - `metrics`, `telemetry` — Prometheus metrics and tracing logs;
+//! - `ingest` — durable webhook ingest with group commit;
+//! - `whatsapp` — webhook, signatures, Cloud API model, client, simulator;
+//! - `bench` — load generators;
 //! - `validate` — input rules; `error` — the wire error codes.
 
 pub mod app;
 pub mod auth;
+pub mod bench;
 pub mod bus;
 pub mod cli;
 pub mod config;
@@ -22,6 +26,7 @@ pub mod crypto;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod ingest;
 pub mod metrics;
 pub mod session;
 pub mod state;

@@ -2,8 +2,8 @@
 //! can run in one test process without clashing).
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// Every metric the daemon exports.
@@ -21,6 +21,18 @@ pub struct Metrics {
     pub login_attempts: IntCounterVec,
     /// `switchboard_graphql_subscriptions_open`
     pub subscriptions_open: IntGauge,
+    /// `switchboard_webhooks_total{result}`: ok, bad_signature, malformed, too_large, unknown_number, duplicate, overloaded, error
+    pub webhooks: IntCounterVec,
+    /// `switchboard_ingest_commit_seconds`
+    pub ingest_commit_seconds: Histogram,
+    /// `switchboard_ingest_batch_notifications`
+    pub ingest_batch_notifications: Histogram,
+    /// `switchboard_ingest_batch_messages` (messages and statuses per commit)
+    pub ingest_batch_messages: Histogram,
+    /// `switchboard_ingest_queue_depth`
+    pub ingest_queue_depth: IntGauge,
+    /// `switchboard_messages_in_total{type}`
+    pub messages_in: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -69,6 +81,44 @@ impl Metrics {
             "graphql_subscriptions_open",
             "Open GraphQL subscription streams",
         ));
+        let webhooks = must(IntCounterVec::new(
+            Opts::new("webhooks_total", "WhatsApp webhook deliveries by result"),
+            &["result"],
+        ));
+        let ingest_commit_seconds = must(Histogram::with_opts(
+            HistogramOpts::new(
+                "ingest_commit_seconds",
+                "Time to write and commit one ingest batch",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ]),
+        ));
+        let size_buckets = vec![
+            1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0,
+        ];
+        let ingest_batch_notifications = must(Histogram::with_opts(
+            HistogramOpts::new(
+                "ingest_batch_notifications",
+                "Webhook notifications per commit",
+            )
+            .buckets(size_buckets.clone()),
+        ));
+        let ingest_batch_messages = must(Histogram::with_opts(
+            HistogramOpts::new("ingest_batch_messages", "Messages and statuses per commit")
+                .buckets(size_buckets),
+        ));
+        let ingest_queue_depth = must(IntGauge::new(
+            "ingest_queue_depth",
+            "Notifications waiting for the ingest writer",
+        ));
+        let messages_in = must(IntCounterVec::new(
+            Opts::new(
+                "messages_in_total",
+                "Inbound messages stored, by WhatsApp type",
+            ),
+            &["type"],
+        ));
         let build_info = must(IntGaugeVec::new(
             Opts::new("build_info", "Build information (value is always 1)"),
             &["version", "rustc"],
@@ -83,6 +133,12 @@ impl Metrics {
             Box::new(db_pool_max.clone()),
             Box::new(login_attempts.clone()),
             Box::new(subscriptions_open.clone()),
+            Box::new(webhooks.clone()),
+            Box::new(ingest_commit_seconds.clone()),
+            Box::new(ingest_batch_notifications.clone()),
+            Box::new(ingest_batch_messages.clone()),
+            Box::new(ingest_queue_depth.clone()),
+            Box::new(messages_in.clone()),
             Box::new(build_info),
         ] {
             must(registry.register(c));
@@ -99,6 +155,12 @@ impl Metrics {
             db_pool_max,
             login_attempts,
             subscriptions_open,
+            webhooks,
+            ingest_commit_seconds,
+            ingest_batch_notifications,
+            ingest_batch_messages,
+            ingest_queue_depth,
+            messages_in,
         }
     }
 

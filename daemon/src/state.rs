@@ -9,7 +9,9 @@ use crate::auth::token::TokenKeys;
 use crate::bus::Bus;
 use crate::config::Settings;
 use crate::crypto::Keyring;
+use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
+use crate::whatsapp::directory::NumberDirectory;
 
 /// Everything handlers and resolvers need. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -22,4 +24,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub bus: Bus,
     pub redis: Option<deadpool_redis::Pool>,
+    /// phone_number_id → tenant and app secret, cached.
+    pub numbers: Arc<NumberDirectory>,
+    /// The group-commit writer of webhook notifications.
+    pub ingest: Ingestor,
 }

@@ -134,6 +134,7 @@ impl NumberMutation {
         )
         .await?;
         txn.commit().await?;
+        st.numbers.invalidate(&n.phone_number_id);
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::WhatsAppNumber,
@@ -191,6 +192,7 @@ impl NumberMutation {
         )
         .await?;
         txn.commit().await?;
+        st.numbers.invalidate(&n.phone_number_id);
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::WhatsAppNumber,
@@ -207,7 +209,7 @@ impl NumberMutation {
         let st = state(ctx)?;
         let txn = st.db.begin().await?;
         let num = parse_id(&id, "WhatsApp number")?;
-        store::numbers::delete(&txn, me.tenant_id, num).await?;
+        let removed = store::numbers::delete(&txn, me.tenant_id, num).await?;
         store::audit::record(
             &txn,
             me,
@@ -219,6 +221,7 @@ impl NumberMutation {
         )
         .await?;
         txn.commit().await?;
+        st.numbers.invalidate(&removed.phone_number_id);
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::WhatsAppNumber,

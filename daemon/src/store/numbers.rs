@@ -91,17 +91,19 @@ pub async fn update(
     Ok(am.update(db).await?)
 }
 
-/// Removes a number of the tenant.
-pub async fn delete(db: &impl ConnectionTrait, tenant_id: i64, id: i64) -> Result<(), StoreError> {
-    let res = numbers::Entity::delete_many()
+/// Removes a number of the tenant; returns what was removed.
+pub async fn delete(
+    db: &impl ConnectionTrait,
+    tenant_id: i64,
+    id: i64,
+) -> Result<numbers::Model, StoreError> {
+    let row = get(db, tenant_id, id).await?;
+    numbers::Entity::delete_many()
         .filter(numbers::Column::Id.eq(id))
         .filter(numbers::Column::TenantId.eq(tenant_id))
         .exec(db)
         .await?;
-    if res.rows_affected == 0 {
-        return Err(StoreError::NotFound("WhatsApp number"));
-    }
-    Ok(())
+    Ok(row)
 }
 
 /// Lists the tenant's numbers by id.

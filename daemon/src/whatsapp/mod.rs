@@ -1,5 +1,8 @@
 //! The WhatsApp Cloud API edge: webhook signatures and parsing, the Cloud API
 //! client, and the simulator that stands in for Meta in tests and benchmarks.
 
+pub mod directory;
 pub mod errors;
+pub mod model;
 pub mod signature;
+pub mod webhook;

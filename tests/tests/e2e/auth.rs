@@ -329,9 +329,20 @@ async fn api_keys_authenticate_with_scopes_and_revoke(backend: Backend) {
         .expect("secret")
         .to_string();
 
-    let wo = app.gql_ok(Some(&admin), create, json!({"s": ["WRITE"]})).await;
-    let wo_secret = wo["createApiKey"]["secret"].as_str().expect("secret").to_string();
-    assert_eq!(code(&app.gql(Some(&wo_secret), "{ tenant { name } }", json!({})).await), "FORBIDDEN");
+    let wo = app
+        .gql_ok(Some(&admin), create, json!({"s": ["WRITE"]}))
+        .await;
+    let wo_secret = wo["createApiKey"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    assert_eq!(
+        code(
+            &app.gql(Some(&wo_secret), "{ tenant { name } }", json!({}))
+                .await
+        ),
+        "FORBIDDEN"
+    );
 
     // the secret is not stored in clear
     let rows = entity::api_keys::Entity::find()

@@ -10,3 +10,4 @@ mod limits;
 mod ops;
 mod subscriptions;
 mod tenancy;
+mod webhook;

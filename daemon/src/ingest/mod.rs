@@ -1,0 +1,208 @@
+//! Durable, exactly-once webhook ingest with group commit.
+//!
+//! Webhook handlers turn a verified notification into a [`BatchInput`] and
+//! [`Ingestor::submit`] it; one writer task per database collects submissions
+//! from many concurrent handlers, closes a batch at a size limit or a few
+//! milliseconds after its first submission, writes it in one transaction and
+//! only then completes every handler's oneshot, so a 200 means "committed".
+//! A full queue is back-pressure (`Overloaded` → HTTP 503 + Retry-After), never
+//! unbounded memory.
+
+pub mod plan;
+pub mod write;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::IngestSettings;
+use crate::metrics::Metrics;
+pub use plan::BatchInput;
+pub use write::WriteOutcome;
+
+/// Why a submission was not committed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum IngestError {
+    /// The writer queue is full: retry later.
+    #[error("ingest queue is full")]
+    Overloaded,
+    /// The writer is gone (shutting down).
+    #[error("ingest writer stopped")]
+    Stopped,
+    /// The transaction failed; nothing of this submission was committed.
+    #[error("commit failed: {0}")]
+    Commit(String),
+}
+
+struct Job {
+    input: BatchInput,
+    reply: oneshot::Sender<Result<WriteOutcome, IngestError>>,
+}
+
+/// Handle to the writer task; cheap to clone.
+#[derive(Clone)]
+pub struct Ingestor {
+    tx: mpsc::Sender<Job>,
+    metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for Ingestor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ingestor").finish_non_exhaustive()
+    }
+}
+
+impl Ingestor {
+    /// Starts the writer task for `db`.
+    pub fn start(db: DatabaseConnection, settings: &IngestSettings, metrics: Arc<Metrics>) -> Self {
+        let (tx, rx) = mpsc::channel(settings.queue_capacity);
+        let writer = Writer {
+            db,
+            rx,
+            max: settings.batch_max_notifications.max(1),
+            wait: Duration::from_millis(settings.batch_max_wait_ms),
+            metrics: metrics.clone(),
+        };
+        tokio::spawn(writer.run());
+        Self { tx, metrics }
+    }
+
+    /// Queues `input` and waits until it is committed.
+    pub async fn submit(&self, input: BatchInput) -> Result<WriteOutcome, IngestError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .try_send(Job { input, reply })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => IngestError::Overloaded,
+                mpsc::error::TrySendError::Closed(_) => IngestError::Stopped,
+            })?;
+        self.metrics
+            .ingest_queue_depth
+            .set(i64::try_from(self.tx.max_capacity() - self.tx.capacity()).unwrap_or(i64::MAX));
+        rx.await.map_err(|_| IngestError::Stopped)?
+    }
+}
+
+struct Writer {
+    db: DatabaseConnection,
+    rx: mpsc::Receiver<Job>,
+    max: usize,
+    wait: Duration,
+    metrics: Arc<Metrics>,
+}
+
+impl Writer {
+    async fn run(mut self) {
+        while let Some(first) = self.rx.recv().await {
+            let mut batch = vec![first];
+            let deadline = tokio::time::Instant::now() + self.wait;
+            while batch.len() < self.max {
+                match self.rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(mpsc::error::TryRecvError::Empty) => {
+                        match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                            Ok(Some(job)) => batch.push(job),
+                            _ => break,
+                        }
+                    }
+                    Err(mpsc::error::TryRecvError::Disconnected) => break,
+                }
+            }
+            self.metrics
+                .ingest_queue_depth
+                .set(i64::try_from(self.rx.len()).unwrap_or(i64::MAX));
+            self.commit(batch).await;
+        }
+        tracing::info!("ingest writer stopped");
+    }
+
+    /// Commits a batch; if the batch transaction fails, each job is retried in
+    /// its own transaction so one bad notification cannot block the others.
+    async fn commit(&self, batch: Vec<Job>) {
+        let started = Instant::now();
+        let n = batch.len();
+        let mut merged = BatchInput::default();
+        for job in &batch {
+            merged.contacts.extend(job.input.contacts.iter().cloned());
+            merged.inbound.extend(job.input.inbound.iter().cloned());
+            merged.statuses.extend(job.input.statuses.iter().cloned());
+            merged.templates.extend(job.input.templates.iter().cloned());
+        }
+        let messages = merged.inbound.len() + merged.statuses.len();
+        match self.write(merged).await {
+            Ok(outcome) => {
+                self.observe(started, n, messages, &outcome);
+                for job in batch {
+                    let _ = job.reply.send(Ok(outcome_for(&job.input, &outcome)));
+                }
+            }
+            Err(e) if n > 1 => {
+                tracing::warn!(error = %e, jobs = n, "batch commit failed; retrying jobs one by one");
+                for job in batch {
+                    let started = Instant::now();
+                    let m = job.input.inbound.len() + job.input.statuses.len();
+                    let res = self.write(job.input).await;
+                    if let Ok(o) = &res {
+                        self.observe(started, 1, m, o);
+                    }
+                    let _ = job.reply.send(res);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "ingest commit failed");
+                for job in batch {
+                    let _ = job.reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+
+    async fn write(&self, input: BatchInput) -> Result<WriteOutcome, IngestError> {
+        let plan = plan::plan(input);
+        let txn = self
+            .db
+            .begin()
+            .await
+            .map_err(|e| IngestError::Commit(e.to_string()))?;
+        let outcome = write::write_plan(&txn, &plan)
+            .await
+            .map_err(|e| IngestError::Commit(e.to_string()))?;
+        txn.commit()
+            .await
+            .map_err(|e| IngestError::Commit(e.to_string()))?;
+        Ok(outcome)
+    }
+
+    fn observe(&self, started: Instant, jobs: usize, messages: usize, outcome: &WriteOutcome) {
+        let m = &self.metrics;
+        m.ingest_commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        m.ingest_batch_notifications.observe(jobs as f64);
+        m.ingest_batch_messages.observe(messages as f64);
+        for ins in &outcome.inserted {
+            m.messages_in.with_label_values(&[ins.kind.as_str()]).inc();
+        }
+    }
+}
+
+/// The part of a batch outcome that belongs to one job.
+fn outcome_for(input: &BatchInput, all: &WriteOutcome) -> WriteOutcome {
+    let mine: std::collections::HashSet<(i64, &str)> = input
+        .inbound
+        .iter()
+        .map(|m| (m.tenant_id, m.wamid.as_str()))
+        .collect();
+    let inserted: Vec<_> = all
+        .inserted
+        .iter()
+        .filter(|i| mine.contains(&(i.tenant_id, i.wamid.as_str())))
+        .cloned()
+        .collect();
+    WriteOutcome {
+        duplicates: mine.len().saturating_sub(inserted.len()),
+        inserted,
+        statuses: input.statuses.len(),
+    }
+}

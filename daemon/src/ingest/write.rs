@@ -1,0 +1,447 @@
+//! Writes one [`BatchPlan`] in one transaction with set-based statements:
+//! contacts upserted, open conversations found or opened, inbound messages
+//! inserted `ON CONFLICT DO NOTHING` on (tenant, wamid), status events stored
+//! and message statuses moved forward only.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{contacts, conversations, message_status_events, messages, templates};
+use sea_orm::sea_query::{
+    CaseStatement, Expr, ExprTrait, Func, OnConflict, Query, ReturningClause,
+};
+use sea_orm::{ConnectionTrait, DbErr, EntityName, IdenStatic};
+
+use super::plan::{BatchPlan, InboundRow, status_rank, status_rank_sql};
+
+/// The customer-service window opened by an inbound message.
+pub const SERVICE_WINDOW: Duration = Duration::hours(24);
+
+/// An inbound message stored by this batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inserted {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub conversation_id: i64,
+    pub wamid: String,
+    pub kind: String,
+}
+
+/// What a committed batch changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct WriteOutcome {
+    /// Inbound messages new to the database.
+    pub inserted: Vec<Inserted>,
+    /// Inbound messages that were already stored (retries).
+    pub duplicates: usize,
+    /// Status events applied.
+    pub statuses: usize,
+}
+
+fn now() -> DateTime<Utc> {
+    crate::store::now()
+}
+
+fn chunks<T>(v: &[T]) -> std::slice::Chunks<'_, T> {
+    // keep every statement well under SQLite's 32766 bound parameters
+    v.chunks(500)
+}
+
+fn ret(cols: impl IntoIterator<Item = &'static str>) -> ReturningClause {
+    Query::returning().columns(cols.into_iter().map(sea_orm::sea_query::Alias::new))
+}
+
+/// Writes the plan; the caller owns the transaction.
+pub async fn write_plan(
+    txn: &impl ConnectionTrait,
+    plan: &BatchPlan,
+) -> Result<WriteOutcome, DbErr> {
+    let mut out = WriteOutcome {
+        duplicates: plan.duplicates_in_batch,
+        ..Default::default()
+    };
+    let t = now();
+
+    // 1. contacts: upsert, keep the newest name and the latest inbound time
+    let mut contact_ids: HashMap<(i64, String), i64> = HashMap::new();
+    let last_inbound = "CASE WHEN contacts.last_inbound_at IS NULL OR excluded.last_inbound_at > contacts.last_inbound_at THEN excluded.last_inbound_at ELSE contacts.last_inbound_at END";
+    for chunk in chunks(&plan.contacts) {
+        let mut q = Query::insert();
+        q.into_table(contacts::Entity.table_ref()).columns([
+            contacts::Column::TenantId,
+            contacts::Column::WaId,
+            contacts::Column::ProfileName,
+            contacts::Column::Attributes,
+            contacts::Column::Consent,
+            contacts::Column::LastInboundAt,
+            contacts::Column::CreatedAt,
+            contacts::Column::UpdatedAt,
+        ]);
+        for c in chunk {
+            q.values([
+                c.tenant_id.into(),
+                c.wa_id.clone().into(),
+                c.profile_name.clone().into(),
+                serde_json::json!({}).into(),
+                "unknown".into(),
+                c.last_inbound_at.into(),
+                t.into(),
+                t.into(),
+            ])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        }
+        q.on_conflict(
+            OnConflict::columns([contacts::Column::TenantId, contacts::Column::WaId])
+                .value(
+                    contacts::Column::ProfileName,
+                    Expr::cust("COALESCE(excluded.profile_name, contacts.profile_name)"),
+                )
+                .value(contacts::Column::LastInboundAt, Expr::cust(last_inbound))
+                .value(
+                    contacts::Column::UpdatedAt,
+                    Expr::cust("excluded.updated_at"),
+                )
+                .to_owned(),
+        )
+        .returning(ret(["id", "tenant_id", "wa_id"]));
+        for row in txn.query_all(&q).await? {
+            let id: i64 = row.try_get("", "id")?;
+            let tenant: i64 = row.try_get("", "tenant_id")?;
+            let wa_id: String = row.try_get("", "wa_id")?;
+            contact_ids.insert((tenant, wa_id), id);
+        }
+    }
+
+    // 2. inbound messages: only new wamids go in
+    if plan.inbound.is_empty() && plan.status_updates.is_empty() && plan.templates.is_empty() {
+        return Ok(out);
+    }
+    if !plan.inbound.is_empty() {
+        // retries of stored messages must not open conversations: keep the new ones only
+        let stored = stored_wamids(txn, plan).await?;
+        let fresh: Vec<&InboundRow> = plan
+            .inbound
+            .iter()
+            .filter(|m| !stored.contains(&(m.tenant_id, m.wamid.clone())))
+            .collect();
+        out.duplicates += plan.inbound.len() - fresh.len();
+        let conv_ids = open_conversations(txn, &fresh, &contact_ids, t).await?;
+        for chunk in chunks(&fresh) {
+            let mut q = Query::insert();
+            q.into_table(messages::Entity.table_ref()).columns([
+                messages::Column::TenantId,
+                messages::Column::ConversationId,
+                messages::Column::ContactId,
+                messages::Column::Direction,
+                messages::Column::WaMessageId,
+                messages::Column::Kind,
+                messages::Column::Content,
+                messages::Column::Status,
+                messages::Column::WaTimestamp,
+                messages::Column::CreatedAt,
+            ]);
+            for m in chunk {
+                let contact = contact_ids
+                    .get(&(m.tenant_id, m.from.clone()))
+                    .copied()
+                    .ok_or_else(|| DbErr::Custom(format!("contact {} not upserted", m.from)))?;
+                let conv = conv_ids
+                    .get(&(contact, m.number_id))
+                    .copied()
+                    .ok_or_else(|| DbErr::Custom("conversation not opened".into()))?;
+                q.values([
+                    m.tenant_id.into(),
+                    conv.into(),
+                    contact.into(),
+                    "inbound".into(),
+                    m.wamid.clone().into(),
+                    m.kind.clone().into(),
+                    m.content.clone().into(),
+                    "received".into(),
+                    m.sent_at.into(),
+                    t.into(),
+                ])
+                .map_err(|e| DbErr::Custom(e.to_string()))?;
+            }
+            q.on_conflict(
+                OnConflict::columns([messages::Column::TenantId, messages::Column::WaMessageId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .returning(ret([
+                "id",
+                "tenant_id",
+                "conversation_id",
+                "wa_message_id",
+                "kind",
+            ]));
+            for row in txn.query_all(&q).await? {
+                out.inserted.push(Inserted {
+                    id: row.try_get("", "id")?,
+                    tenant_id: row.try_get("", "tenant_id")?,
+                    conversation_id: row.try_get("", "conversation_id")?,
+                    wamid: row.try_get("", "wa_message_id")?,
+                    kind: row.try_get("", "kind")?,
+                });
+            }
+        }
+    }
+
+    // 3. status events (idempotent) and forward-only status moves
+    for chunk in chunks(&plan.status_events) {
+        let mut q = Query::insert();
+        q.into_table(message_status_events::Entity.table_ref())
+            .columns([
+                message_status_events::Column::TenantId,
+                message_status_events::Column::WaMessageId,
+                message_status_events::Column::Status,
+                message_status_events::Column::ErrorCode,
+                message_status_events::Column::Payload,
+                message_status_events::Column::OccurredAt,
+                message_status_events::Column::CreatedAt,
+            ]);
+        for s in chunk {
+            q.values([
+                s.tenant_id.into(),
+                s.wamid.clone().into(),
+                s.status.clone().into(),
+                s.error_code.and_then(|c| i32::try_from(c).ok()).into(),
+                s.payload.clone().into(),
+                s.at.into(),
+                t.into(),
+            ])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        }
+        q.on_conflict(
+            OnConflict::columns([
+                message_status_events::Column::TenantId,
+                message_status_events::Column::WaMessageId,
+                message_status_events::Column::Status,
+            ])
+            .do_nothing()
+            .to_owned(),
+        );
+        txn.execute(&q).await?;
+    }
+    for u in &plan.status_updates {
+        apply_status(txn, u.tenant_id, &u.wamid, u).await?;
+        out.statuses += 1;
+    }
+
+    // 4. template status changes
+    for tpl in &plan.templates {
+        let q = Query::update()
+            .table(templates::Entity.table_ref())
+            .value(templates::Column::Status, tpl.event.clone())
+            .value(templates::Column::RejectedReason, tpl.reason.clone())
+            .value(templates::Column::UpdatedAt, t)
+            .and_where(Expr::col(templates::Column::TenantId).eq(tpl.tenant_id))
+            .and_where(
+                Expr::col(templates::Column::MetaTemplateId).eq(tpl.meta_template_id.clone()),
+            )
+            .to_owned();
+        txn.execute(&q).await?;
+    }
+    Ok(out)
+}
+
+/// Moves one message's status forward (never backwards) and fills the
+/// timestamps of every status seen.
+pub async fn apply_status(
+    txn: &impl ConnectionTrait,
+    tenant_id: i64,
+    wamid: &str,
+    u: &super::plan::StatusUpdate,
+) -> Result<(), DbErr> {
+    let rank = i32::from(status_rank(&u.best));
+    let status_col = messages::Column::Status.as_str();
+    let mut q = Query::update();
+    q.table(messages::Entity.table_ref())
+        .value(
+            messages::Column::Status,
+            CaseStatement::new()
+                .case(
+                    Expr::cust(status_rank_sql(status_col)).lt(rank),
+                    Expr::val(u.best.clone()),
+                )
+                .finally(Expr::col(messages::Column::Status)),
+        )
+        .and_where(Expr::col(messages::Column::TenantId).eq(tenant_id))
+        .and_where(Expr::col(messages::Column::WaMessageId).eq(wamid));
+    for (col, at) in [
+        (messages::Column::SentAt, u.sent_at),
+        (messages::Column::DeliveredAt, u.delivered_at),
+        (messages::Column::ReadAt, u.read_at),
+        (messages::Column::FailedAt, u.failed_at),
+    ] {
+        if let Some(at) = at {
+            q.value(col, coalesce(col, at));
+        }
+    }
+    if let Some(code) = u.error_code.and_then(|c| i32::try_from(c).ok()) {
+        q.value(messages::Column::ErrorCode, code);
+        q.value(messages::Column::ErrorTitle, u.error_title.clone());
+    }
+    txn.execute(&q).await?;
+    Ok(())
+}
+
+fn coalesce(col: messages::Column, at: DateTime<Utc>) -> Expr {
+    Func::coalesce([Expr::col(col), Expr::val(at)]).into()
+}
+
+/// (tenant, wamid) of the batch's inbound messages already stored.
+async fn stored_wamids(
+    txn: &impl ConnectionTrait,
+    plan: &BatchPlan,
+) -> Result<HashSet<(i64, String)>, DbErr> {
+    let mut stored = HashSet::new();
+    for chunk in chunks(&plan.inbound) {
+        let q = Query::select()
+            .columns([messages::Column::TenantId, messages::Column::WaMessageId])
+            .from(messages::Entity.table_ref())
+            .and_where(
+                Expr::col(messages::Column::WaMessageId)
+                    .is_in(chunk.iter().map(|m| m.wamid.clone())),
+            )
+            .to_owned();
+        for row in txn.query_all(&q).await? {
+            let tenant: i64 = row.try_get("", "tenant_id")?;
+            let wamid: String = row.try_get("", "wa_message_id")?;
+            stored.insert((tenant, wamid));
+        }
+    }
+    Ok(stored)
+}
+
+/// Finds the open conversation of each (contact, number) with inbound
+/// messages, opens one where there is none, and refreshes the inbound time
+/// and service window.
+async fn open_conversations(
+    txn: &impl ConnectionTrait,
+    fresh: &[&InboundRow],
+    contact_ids: &HashMap<(i64, String), i64>,
+    t: DateTime<Utc>,
+) -> Result<HashMap<(i64, i64), i64>, DbErr> {
+    // latest inbound per (tenant, contact, number)
+    let mut wanted: HashMap<(i64, i64), (i64, DateTime<Utc>)> = HashMap::new();
+    for m in fresh {
+        if let Some(&contact) = contact_ids.get(&(m.tenant_id, m.from.clone())) {
+            let e = wanted
+                .entry((contact, m.number_id))
+                .or_insert((m.tenant_id, m.sent_at));
+            e.1 = Ord::max(e.1, m.sent_at);
+        }
+    }
+    let mut found: HashMap<(i64, i64), i64> = HashMap::new();
+    let contacts_list: Vec<i64> = wanted.keys().map(|k| k.0).collect();
+    for chunk in chunks(&contacts_list) {
+        let q = Query::select()
+            .columns([
+                conversations::Column::Id,
+                conversations::Column::ContactId,
+                conversations::Column::WhatsappNumberId,
+            ])
+            .from(conversations::Entity.table_ref())
+            .and_where(Expr::col(conversations::Column::ContactId).is_in(chunk.iter().copied()))
+            .and_where(Expr::col(conversations::Column::Status).ne("resolved"))
+            .order_by(conversations::Column::Id, sea_orm::Order::Asc)
+            .to_owned();
+        for row in txn.query_all(&q).await? {
+            let id: i64 = row.try_get("", conversations::Column::Id.as_str())?;
+            let contact: i64 = row.try_get("", conversations::Column::ContactId.as_str())?;
+            let number: i64 = row.try_get("", conversations::Column::WhatsappNumberId.as_str())?;
+            // ascending ids: the newest open one wins
+            found.insert((contact, number), id);
+        }
+    }
+    type Wanted<'a> = (&'a (i64, i64), &'a (i64, DateTime<Utc>));
+    let missing: Vec<Wanted<'_>> = wanted
+        .iter()
+        .filter(|(k, _)| !found.contains_key(k))
+        .collect();
+    for chunk in chunks(&missing) {
+        let mut q = Query::insert();
+        q.into_table(conversations::Entity.table_ref()).columns([
+            conversations::Column::TenantId,
+            conversations::Column::ContactId,
+            conversations::Column::WhatsappNumberId,
+            conversations::Column::Status,
+            conversations::Column::Priority,
+            conversations::Column::LastInboundAt,
+            conversations::Column::WindowExpiresAt,
+            conversations::Column::CreatedAt,
+            conversations::Column::UpdatedAt,
+        ]);
+        for ((contact, number), (tenant, last)) in chunk {
+            q.values([
+                (*tenant).into(),
+                (*contact).into(),
+                (*number).into(),
+                "queued".into(),
+                0i32.into(),
+                (*last).into(),
+                (*last + SERVICE_WINDOW).into(),
+                t.into(),
+                t.into(),
+            ])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        }
+        q.returning(ret(["id", "contact_id", "whatsapp_number_id"]));
+        for row in txn.query_all(&q).await? {
+            let id: i64 = row.try_get("", "id")?;
+            let contact: i64 = row.try_get("", "contact_id")?;
+            let number: i64 = row.try_get("", "whatsapp_number_id")?;
+            found.insert((contact, number), id);
+        }
+    }
+    // refresh last inbound / window of the ones that existed
+    let existing: Vec<(i64, DateTime<Utc>)> = wanted
+        .iter()
+        .filter_map(|(k, (_, last))| found.get(k).map(|id| (*id, *last)))
+        .collect();
+    for chunk in chunks(&existing) {
+        let mut last_case = CaseStatement::new();
+        for (id, last) in chunk {
+            last_case = last_case.case(
+                Expr::col(conversations::Column::Id).eq(*id),
+                Expr::val(*last),
+            );
+        }
+        let incoming: Expr = last_case
+            .finally(Expr::col(conversations::Column::LastInboundAt))
+            .into();
+        let newer = Expr::col(conversations::Column::LastInboundAt)
+            .is_null()
+            .or(Expr::col(conversations::Column::LastInboundAt).lt(incoming.clone()));
+        let mut window_case = CaseStatement::new();
+        for (id, last) in chunk {
+            window_case = window_case.case(
+                Expr::col(conversations::Column::Id).eq(*id),
+                Expr::val(*last + SERVICE_WINDOW),
+            );
+        }
+        let window: Expr = window_case
+            .finally(Expr::col(conversations::Column::WindowExpiresAt))
+            .into();
+        let q = Query::update()
+            .table(conversations::Entity.table_ref())
+            .value(
+                conversations::Column::LastInboundAt,
+                CaseStatement::new()
+                    .case(newer.clone(), incoming)
+                    .finally(Expr::col(conversations::Column::LastInboundAt)),
+            )
+            .value(
+                conversations::Column::WindowExpiresAt,
+                CaseStatement::new()
+                    .case(newer, window)
+                    .finally(Expr::col(conversations::Column::WindowExpiresAt)),
+            )
+            .value(conversations::Column::UpdatedAt, t)
+            .and_where(Expr::col(conversations::Column::Id).is_in(chunk.iter().map(|(id, _)| *id)))
+            .to_owned();
+        txn.execute(&q).await?;
+    }
+    Ok(found)
+}

@@ -1,0 +1,442 @@
+//! `GET|POST /webhooks/whatsapp` over real HTTP: handshake, signatures, bad
+//! input, every message type stored, exactly-once under retries, statuses.
+
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+use switchboard::whatsapp::signature;
+
+use crate::backends;
+use crate::helpers::{Backend, TestApp};
+
+const PW: &str = "correct horse battery";
+pub const PHONE_NUMBER_ID: &str = "106540352242922";
+pub const APP_SECRET: &str = "test-app-secret-1234";
+const VERIFY: &str = "verify-me-please";
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../daemon/tests/fixtures/whatsapp"
+);
+
+/// A daemon with tenant "Acme" owning the fixtures' phone number.
+pub async fn app_with_number(backend: Backend) -> (TestApp, i64) {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.tenant_with_admin("Acme", "admin@acme.test", PW).await;
+    let admin = app.login("admin@acme.test", PW).await;
+    app.gql_ok(
+        Some(&admin),
+        "mutation($p:String!,$s:String!,$v:String!){ addWhatsAppNumber(input:{phoneNumberId:$p, wabaId:\"102290129340398\",
+           displayPhoneNumber:\"+1 555 078 3881\", accessToken:\"EAAGtoken\", appSecret:$s, verifyToken:$v}){ id } }",
+        json!({"p": PHONE_NUMBER_ID, "s": APP_SECRET, "v": VERIFY}),
+    )
+    .await;
+    (app, tenant)
+}
+
+pub fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Posts `body` signed with `secret` (None = no signature header).
+pub async fn post(app: &TestApp, body: &str, secret: Option<&str>) -> u16 {
+    let mut req = app
+        .client
+        .post(app.url("/webhooks/whatsapp"))
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(s) = secret {
+        req = req.header(
+            "x-hub-signature-256",
+            signature::sign(s.as_bytes(), body.as_bytes()),
+        );
+    }
+    req.send().await.expect("post").status().as_u16()
+}
+
+async fn message_count(app: &TestApp) -> u64 {
+    entity::messages::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("count")
+}
+
+async fn handshake_and_signatures(backend: Backend) {
+    let (app, _) = app_with_number(backend).await;
+    let get = |q: String| {
+        app.client
+            .get(app.url(&format!("/webhooks/whatsapp?{q}")))
+            .send()
+    };
+    let ok = get(format!(
+        "hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={VERIFY}"
+    ))
+    .await
+    .expect("get");
+    assert_eq!(ok.status().as_u16(), 200);
+    assert_eq!(ok.text().await.expect("body"), "1158201444");
+    for q in [
+        "hub.mode=subscribe&hub.challenge=1&hub.verify_token=wrong".to_string(),
+        format!("hub.mode=unsubscribe&hub.challenge=1&hub.verify_token={VERIFY}"),
+        "hub.challenge=1".to_string(),
+    ] {
+        assert_eq!(
+            get(q.clone()).await.expect("get").status().as_u16(),
+            403,
+            "{q}"
+        );
+    }
+
+    let body = fixture("f01_text.json");
+    assert_eq!(post(&app, &body, None).await, 401, "missing signature");
+    assert_eq!(
+        post(&app, &body, Some("not-the-secret")).await,
+        401,
+        "wrong signature"
+    );
+    let tampered = format!("{body} ");
+    let sig = signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
+    let res = app
+        .client
+        .post(app.url("/webhooks/whatsapp"))
+        .header("x-hub-signature-256", sig)
+        .body(tampered)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status().as_u16(), 401, "signature of another body");
+    assert_eq!(message_count(&app).await, 0, "nothing stored");
+    assert_eq!(
+        entity::contacts::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count"),
+        0
+    );
+
+    assert_eq!(post(&app, &body, Some(APP_SECRET)).await, 200);
+    assert_eq!(message_count(&app).await, 1);
+    app.stop().await;
+}
+
+async fn bad_input_is_refused(backend: Backend) {
+    let (app, _) = app_with_number(backend).await;
+    assert_eq!(post(&app, "{not json", Some(APP_SECRET)).await, 400);
+    assert_eq!(
+        post(&app, r#"{"object":"page","entry":[]}"#, Some(APP_SECRET)).await,
+        400
+    );
+    let no_metadata = r#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp"}}]}]}"#;
+    assert_eq!(post(&app, no_metadata, Some(APP_SECRET)).await, 400);
+    let huge = format!(
+        "{{\"object\":\"whatsapp_business_account\",\"pad\":\"{}\"}}",
+        "x".repeat(3 * 1024 * 1024 + 10)
+    );
+    assert_eq!(post(&app, &huge, Some(APP_SECRET)).await, 413);
+    // unknown phone number id: acknowledged (no retry can help) and counted
+    let unknown = fixture("f01_text.json").replace(PHONE_NUMBER_ID, "999999999999");
+    assert_eq!(post(&app, &unknown, Some("whatever")).await, 200);
+    assert_eq!(message_count(&app).await, 0);
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("m")
+        .text()
+        .await
+        .expect("t");
+    for result in ["malformed", "too_large", "unknown_number"] {
+        assert!(
+            metrics.contains(&format!(
+                "switchboard_webhooks_total{{result=\"{result}\"}}"
+            )),
+            "{result}: {metrics}"
+        );
+    }
+    app.stop().await;
+}
+
+async fn every_message_type_is_stored(backend: Backend) {
+    let (app, tenant) = app_with_number(backend).await;
+    let mut expected = Vec::new();
+    let mut names: Vec<String> = std::fs::read_dir(FIXTURES)
+        .expect("fixtures")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().to_string()))
+        .filter(|n| n.starts_with("msg_") || n == "f01_text.json" || n == "multi_entry.json")
+        .collect();
+    names.sort();
+    for name in &names {
+        let body = fixture(name);
+        let v: Value = serde_json::from_str(&body).expect("json");
+        for entry in v["entry"].as_array().expect("entries") {
+            for change in entry["changes"].as_array().expect("changes") {
+                if change["value"]["metadata"]["phone_number_id"] != PHONE_NUMBER_ID {
+                    continue;
+                }
+                for m in change["value"]["messages"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                {
+                    expected.push((
+                        m["id"].as_str().expect("id").to_string(),
+                        m["type"].as_str().expect("type").to_string(),
+                        m,
+                    ));
+                }
+            }
+        }
+        assert_eq!(post(&app, &body, Some(APP_SECRET)).await, 200, "{name}");
+    }
+    assert!(
+        expected.len() >= 20,
+        "fixtures cover the types: {}",
+        expected.len()
+    );
+    let rows = entity::messages::Entity::find()
+        .filter(entity::messages::Column::TenantId.eq(tenant))
+        .all(&app.db)
+        .await
+        .expect("rows");
+    for (wamid, kind, raw) in &expected {
+        let row = rows
+            .iter()
+            .find(|r| r.wa_message_id.as_deref() == Some(wamid.as_str()))
+            .unwrap_or_else(|| panic!("{wamid} ({kind}) not stored"));
+        assert_eq!(&row.kind, kind);
+        assert_eq!(row.direction, "inbound");
+        assert_eq!(row.status, "received");
+        assert_eq!(
+            row.content.as_ref(),
+            Some(raw),
+            "content kept as sent, unknown fields included"
+        );
+    }
+    // contacts from contacts[].profile.name
+    let ann = entity::contacts::Entity::find()
+        .filter(entity::contacts::Column::TenantId.eq(tenant))
+        .all(&app.db)
+        .await
+        .expect("contacts");
+    assert!(ann.iter().any(|c| c.profile_name.is_some()), "{ann:?}");
+    // every inbound message sits in an open conversation of its contact with the window set
+    let convs = entity::conversations::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("convs");
+    assert!(!convs.is_empty());
+    for c in &convs {
+        assert_eq!(c.status, "queued");
+        let last = c.last_inbound_at.expect("last inbound");
+        assert_eq!(
+            c.window_expires_at,
+            Some(last + chrono::Duration::hours(24))
+        );
+    }
+    app.stop().await;
+}
+
+async fn retries_are_stored_once(backend: Backend) {
+    let (app, _) = app_with_number(backend).await;
+    let body = fixture("f01_text.json");
+    let posts: Vec<_> = (0..5)
+        .map(|_| post(&app, &body, Some(APP_SECRET)))
+        .collect();
+    let statuses = futures_util::future::join_all(posts).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(message_count(&app).await, 1);
+    assert_eq!(
+        entity::conversations::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("c"),
+        1
+    );
+    // and again later (Meta retries for days)
+    assert_eq!(post(&app, &body, Some(APP_SECRET)).await, 200);
+    assert_eq!(message_count(&app).await, 1);
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("m")
+        .text()
+        .await
+        .expect("t");
+    assert!(
+        metrics.contains("switchboard_webhooks_total{result=\"duplicate\"}"),
+        "{metrics}"
+    );
+    app.stop().await;
+}
+
+fn status_notification(wamid: &str, status: &str, ts: i64) -> String {
+    let mut s = json!({"id": wamid, "status": status, "timestamp": ts.to_string(), "recipient_id": "16315551234"});
+    if status == "failed" {
+        s["errors"] = json!([{"code": 131026, "title": "Message undeliverable", "message": "Message undeliverable", "error_data": {"details": "x"}}]);
+    }
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{"field": "messages",
+        "value": {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
+        "statuses": [s]}}]}]})
+    .to_string()
+}
+
+async fn outbound_message(app: &TestApp, tenant: i64, wamid: &str) -> i64 {
+    use sea_orm::{ActiveModelTrait, Set};
+    let number = entity::whatsapp_numbers::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("number");
+    let t = chrono::Utc::now();
+    let contact = entity::contacts::ActiveModel {
+        tenant_id: Set(tenant),
+        wa_id: Set(format!("1631555{}", &wamid[wamid.len() - 4..])),
+        attributes: Set(json!({})),
+        consent: Set("unknown".into()),
+        created_at: Set(t),
+        updated_at: Set(t),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("contact");
+    let conv = entity::conversations::ActiveModel {
+        tenant_id: Set(tenant),
+        contact_id: Set(contact.id),
+        whatsapp_number_id: Set(number.id),
+        status: Set("assigned".into()),
+        priority: Set(0),
+        created_at: Set(t),
+        updated_at: Set(t),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("conversation");
+    entity::messages::ActiveModel {
+        tenant_id: Set(tenant),
+        conversation_id: Set(conv.id),
+        contact_id: Set(contact.id),
+        direction: Set("outbound".into()),
+        wa_message_id: Set(Some(wamid.into())),
+        kind: Set("text".into()),
+        content: Set(Some(json!({"text": {"body": "hi"}}))),
+        status: Set("pending".into()),
+        created_at: Set(t),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("message")
+    .id
+}
+
+async fn statuses_never_move_backwards(backend: Backend) {
+    let (app, tenant) = app_with_number(backend).await;
+    let id = outbound_message(&app, tenant, "wamid.OUT0001").await;
+    let now = chrono::Utc::now().timestamp();
+    // read arrives first, then delivered, then sent; one of them twice
+    for (s, dt) in [("read", 3), ("delivered", 2), ("sent", 1), ("delivered", 2)] {
+        assert_eq!(
+            post(
+                &app,
+                &status_notification("wamid.OUT0001", s, now + dt),
+                Some(APP_SECRET)
+            )
+            .await,
+            200
+        );
+    }
+    let m = entity::messages::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("m");
+    assert_eq!(m.status, "read");
+    assert!(m.sent_at.is_some() && m.delivered_at.is_some() && m.read_at.is_some());
+    let events = entity::message_status_events::Entity::find()
+        .filter(entity::message_status_events::Column::WaMessageId.eq("wamid.OUT0001"))
+        .count(&app.db)
+        .await
+        .expect("events");
+    assert_eq!(events, 3, "each status stored once");
+
+    // concurrent, shuffled statuses of another message
+    let id2 = outbound_message(&app, tenant, "wamid.OUT0002").await;
+    let bodies: Vec<String> = ["delivered", "sent", "read", "read", "sent"]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| status_notification("wamid.OUT0002", s, now + i64::try_from(i).unwrap_or(0)))
+        .collect();
+    let posts: Vec<_> = bodies
+        .iter()
+        .map(|b| post(&app, b, Some(APP_SECRET)))
+        .collect();
+    assert!(
+        futures_util::future::join_all(posts)
+            .await
+            .iter()
+            .all(|s| *s == 200)
+    );
+    let m = entity::messages::Entity::find_by_id(id2)
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("m");
+    assert_eq!(m.status, "read");
+
+    // failed is final and keeps its code
+    let id3 = outbound_message(&app, tenant, "wamid.OUT0003").await;
+    assert_eq!(
+        post(
+            &app,
+            &status_notification("wamid.OUT0003", "failed", now),
+            Some(APP_SECRET)
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        post(
+            &app,
+            &status_notification("wamid.OUT0003", "delivered", now + 1),
+            Some(APP_SECRET)
+        )
+        .await,
+        200
+    );
+    let m = entity::messages::Entity::find_by_id(id3)
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("m");
+    assert_eq!(m.status, "failed");
+    assert_eq!(m.error_code, Some(131026));
+
+    // a status for a message we do not know (yet) is kept, not rejected
+    assert_eq!(
+        post(
+            &app,
+            &status_notification("wamid.UNKNOWN", "delivered", now),
+            Some(APP_SECRET)
+        )
+        .await,
+        200
+    );
+    let kept = entity::message_status_events::Entity::find()
+        .filter(entity::message_status_events::Column::WaMessageId.eq("wamid.UNKNOWN"))
+        .count(&app.db)
+        .await
+        .expect("events");
+    assert_eq!(kept, 1);
+    app.stop().await;
+}
+
+backends!(
+    handshake_and_signatures,
+    bad_input_is_refused,
+    every_message_type_is_stored,
+    retries_are_stored_once,
+    statuses_never_move_backwards,
+);
