@@ -45,6 +45,9 @@ pub enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// A stand-alone fake of Meta's WhatsApp Cloud API for tests, demos and
+    /// benchmarks (sends signed webhooks to the daemon).
+    Simulator(SimulatorArgs),
     /// Load generators that print throughput and latency percentiles.
     Bench {
         #[command(subcommand)]
@@ -72,6 +75,49 @@ pub enum MigrateAction {
     },
     /// List migrations and whether they are applied.
     Status,
+}
+
+#[derive(Args, Debug)]
+pub struct SimulatorArgs {
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (0 = any).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Where to POST signed notifications (the daemon's /webhooks/whatsapp).
+    #[arg(long)]
+    pub webhook_url: Option<String>,
+    /// App secret signing X-Hub-Signature-256.
+    #[arg(long)]
+    pub app_secret: String,
+    /// Require `Authorization: Bearer <token>` on Graph API calls.
+    #[arg(long)]
+    pub access_token: Option<String>,
+    /// Messages per second per phone number before 130429.
+    #[arg(long, default_value_t = 80)]
+    pub throughput: u32,
+    /// Seconds between messages to one recipient before 131056.
+    #[arg(long, default_value_t = 6.0)]
+    pub pair_interval_seconds: f64,
+    /// Burst allowance of the pair rate.
+    #[arg(long, default_value_t = 45)]
+    pub pair_burst: u32,
+    /// Do not enforce the 24-hour customer-service window (131047).
+    #[arg(long)]
+    pub no_window: bool,
+    /// Probability of sending a status webhook twice.
+    #[arg(long, default_value_t = 0.0)]
+    pub duplicate_probability: f64,
+    /// Probability of sending `read` before `delivered`.
+    #[arg(long, default_value_t = 0.0)]
+    pub reorder_probability: f64,
+    /// Probability that a message ends `failed` (131026).
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_probability: f64,
+    /// Seed for deterministic randomness.
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -187,6 +233,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let settings = load(&config)?;
             admin_create(&settings, &tenant, &email, &name, &time_zone).await?;
+        }
+        Command::Simulator(a) => {
+            telemetry::init(&crate::config::LogSettings::default());
+            for (name, p) in [
+                ("--duplicate-probability", a.duplicate_probability),
+                ("--reorder-probability", a.reorder_probability),
+                ("--fail-probability", a.fail_probability),
+            ] {
+                if !(0.0..=1.0).contains(&p) {
+                    bail!("{name} must be between 0 and 1");
+                }
+            }
+            if !(a.pair_interval_seconds.is_finite() && a.pair_interval_seconds >= 0.0) {
+                bail!("--pair-interval-seconds must be a non-negative number");
+            }
+            let config = crate::whatsapp::simulator::SimulatorConfig {
+                host: a.host,
+                port: a.port,
+                webhook_url: a.webhook_url,
+                app_secret: a.app_secret,
+                access_token: a.access_token,
+                throughput_per_second: a.throughput,
+                pair_interval: std::time::Duration::from_secs_f64(a.pair_interval_seconds),
+                pair_burst: a.pair_burst,
+                enforce_window: !a.no_window,
+                duplicate_probability: a.duplicate_probability,
+                reorder_probability: a.reorder_probability,
+                fail_probability: a.fail_probability,
+                seed: a.seed,
+                ..Default::default()
+            };
+            crate::whatsapp::simulator::run(config).await?;
         }
         Command::Bench {
             target:

@@ -50,7 +50,7 @@ const WORDS: &[&str] = &[
 pub fn notification(phone_number_id: &str, contact: usize, wamid: &str, seq: u64) -> String {
     let wa_id = format!("49151{:07}", contact % 10_000_000);
     let mut text = String::new();
-    for i in 0..24 {
+    for i in 0..64 {
         if i > 0 {
             text.push(' ');
         }

@@ -5,4 +5,5 @@ pub mod directory;
 pub mod errors;
 pub mod model;
 pub mod signature;
+pub mod simulator;
 pub mod webhook;

@@ -1055,35 +1055,3 @@ fn json_message(message: Value) -> InboundMessage {
     let n = parse(body.as_bytes()).expect("message parses");
     only_message(&n).1.clone()
 }
-
-#[test]
-#[ignore]
-fn tmp_bench() {
-    let bodies = [
-        fixture!("f01_text.json"),
-        fixture!("multi_entry.json"),
-        fixture!("status_sent.json"),
-        fixture!("msg_contacts.json"),
-    ];
-    for b in bodies {
-        let n = 50_000;
-        let t = std::time::Instant::now();
-        for _ in 0..n {
-            std::hint::black_box(parse(std::hint::black_box(b.as_bytes())).expect("ok"));
-        }
-        let model = t.elapsed() / n;
-        let t = std::time::Instant::now();
-        for _ in 0..n {
-            std::hint::black_box(
-                serde_json::from_slice::<Value>(std::hint::black_box(b.as_bytes())).expect("ok"),
-            );
-        }
-        let value = t.elapsed() / n;
-        println!(
-            "{} bytes: parse {:?}  plain Value {:?}",
-            b.len(),
-            model,
-            value
-        );
-    }
-}
