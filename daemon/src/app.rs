@@ -17,7 +17,9 @@ use crate::config::Settings;
 use crate::crypto::{self, CryptoError, Keyring};
 use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
+use crate::sender::{PairRate, Senders};
 use crate::state::AppState;
+use crate::whatsapp::client::CloudClient;
 use crate::whatsapp::directory::NumberDirectory;
 use crate::{graphql, http, store};
 
@@ -30,6 +32,10 @@ pub enum StartError {
     Migrate(sea_orm::DbErr),
     #[error("{0}")]
     Keys(#[from] CryptoError),
+    #[error("whatsapp client: {0}")]
+    Client(String),
+    #[error("outbox: {0}")]
+    Outbox(String),
     #[error("redis: {0}")]
     Redis(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -106,6 +112,26 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     let keyring = Arc::new(keyring);
     let numbers = Arc::new(NumberDirectory::new(db.clone(), keyring.clone()));
     let ingest = Ingestor::start(db.clone(), &settings.ingest, metrics.clone());
+    let client = CloudClient::new(
+        &settings.whatsapp.graph_base_url,
+        &settings.whatsapp.api_version,
+        Duration::from_secs(settings.whatsapp.request_timeout_seconds),
+    )
+    .map_err(|e| StartError::Client(e.to_string()))?;
+    let senders = Senders::new(
+        db.clone(),
+        keyring.clone(),
+        client,
+        metrics.clone(),
+        PairRate {
+            interval: Duration::from_secs_f64(settings.whatsapp.pair_interval_seconds),
+            burst: settings.whatsapp.pair_burst,
+        },
+    );
+    senders
+        .resume()
+        .await
+        .map_err(|e| StartError::Outbox(e.to_string()))?;
     Ok(AppState {
         tokens: Arc::new(TokenKeys::new(&jwt, settings.auth.jwt_expiry_minutes)),
         settings: Arc::new(settings),
@@ -113,6 +139,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         keyring,
         numbers,
         ingest,
+        senders,
         login_limiter: limiter,
         metrics,
         bus: Bus::in_process(4096),

@@ -212,6 +212,12 @@ pub struct WhatsAppSettings {
     pub api_version: String,
     /// Largest webhook body in bytes. Default `3145728` (3 MiB).
     pub webhook_max_body_bytes: usize,
+    /// Timeout of one Cloud API request, in seconds. Default `15`.
+    pub request_timeout_seconds: u64,
+    /// Seconds between messages to one recipient (Meta's pair rate). Default `6`.
+    pub pair_interval_seconds: f64,
+    /// Messages to one recipient that may borrow from the pair rate. Default `45`.
+    pub pair_burst: u32,
 }
 
 impl Default for WhatsAppSettings {
@@ -220,6 +226,9 @@ impl Default for WhatsAppSettings {
             graph_base_url: "https://graph.facebook.com".into(),
             api_version: "v23.0".into(),
             webhook_max_body_bytes: 3 * 1024 * 1024,
+            request_timeout_seconds: 15,
+            pair_interval_seconds: 6.0,
+            pair_burst: 45,
         }
     }
 }

@@ -22,6 +22,8 @@ pub enum ApiError {
     NotFound(&'static str),
     /// 400 — the input is invalid.
     BadInput(String),
+    /// 409 — the 24-hour customer-service window is closed: only templates may be sent.
+    WindowClosed,
     /// 429 — too many attempts.
     RateLimited { retry_after_seconds: u64 },
     /// 503 — the daemon is saturated, retry later.
@@ -38,6 +40,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::BadInput(_) => "BAD_USER_INPUT",
+            ApiError::WindowClosed => "WINDOW_CLOSED",
             ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::Overloaded => "OVERLOADED",
             ApiError::Internal(_) => "INTERNAL",
@@ -51,6 +54,7 @@ impl ApiError {
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound(_) => 404,
             ApiError::BadInput(_) => 400,
+            ApiError::WindowClosed => 409,
             ApiError::RateLimited { .. } => 429,
             ApiError::Overloaded => 503,
             ApiError::Internal(_) => 500,
@@ -72,6 +76,7 @@ impl ApiError {
                 m.clone()
             }
             ApiError::NotFound(what) => format!("{what} not found"),
+            ApiError::WindowClosed => "the 24-hour customer-service window is closed (the contact has not written in the last 24 hours); send an approved template instead".into(),
             ApiError::RateLimited {
                 retry_after_seconds,
             } => format!("too many attempts, retry in {retry_after_seconds} s"),

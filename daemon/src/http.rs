@@ -108,6 +108,12 @@ async fn redis_ping(pool: &deadpool_redis::Pool) -> Result<(), String> {
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let (in_use, idle) = crate::store::pool_stats(&state.db);
     state.metrics.set_pool(in_use, idle);
+    if let Ok(depth) = crate::store::outbox::depth(&state.db).await {
+        state
+            .metrics
+            .outbox_depth
+            .set(i64::try_from(depth).unwrap_or(i64::MAX));
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render())

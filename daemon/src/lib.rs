@@ -28,6 +28,7 @@ pub mod graphql;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod sender;
 pub mod session;
 pub mod state;
 pub mod store;

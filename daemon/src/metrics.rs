@@ -33,6 +33,14 @@ pub struct Metrics {
     pub ingest_queue_depth: IntGauge,
     /// `switchboard_messages_in_total{type}`
     pub messages_in: IntCounterVec,
+    /// `switchboard_messages_out_total{type,result}` (accepted by the Cloud API, or failed for good)
+    pub messages_out: IntCounterVec,
+    /// `switchboard_send_errors_total{code}` by Cloud API error code
+    pub send_errors: IntCounterVec,
+    /// `switchboard_limiter_waits_total{limit}` (throughput, pair)
+    pub limiter_waits: IntCounterVec,
+    /// `switchboard_outbox_depth` (pending and in-flight sends, set on scrape)
+    pub outbox_depth: IntGauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -119,6 +127,22 @@ impl Metrics {
             ),
             &["type"],
         ));
+        let messages_out = must(IntCounterVec::new(
+            Opts::new("messages_out_total", "Outbound messages by type and result"),
+            &["type", "result"],
+        ));
+        let send_errors = must(IntCounterVec::new(
+            Opts::new("send_errors_total", "Cloud API send errors by error code"),
+            &["code"],
+        ));
+        let limiter_waits = must(IntCounterVec::new(
+            Opts::new(
+                "limiter_waits_total",
+                "Sends that had to wait for a rate limit",
+            ),
+            &["limit"],
+        ));
+        let outbox_depth = must(IntGauge::new("outbox_depth", "Sends queued or in flight"));
         let build_info = must(IntGaugeVec::new(
             Opts::new("build_info", "Build information (value is always 1)"),
             &["version", "rustc"],
@@ -139,6 +163,10 @@ impl Metrics {
             Box::new(ingest_batch_messages.clone()),
             Box::new(ingest_queue_depth.clone()),
             Box::new(messages_in.clone()),
+            Box::new(messages_out.clone()),
+            Box::new(send_errors.clone()),
+            Box::new(limiter_waits.clone()),
+            Box::new(outbox_depth.clone()),
             Box::new(build_info),
         ] {
             must(registry.register(c));
@@ -161,6 +189,10 @@ impl Metrics {
             ingest_batch_messages,
             ingest_queue_depth,
             messages_in,
+            messages_out,
+            send_errors,
+            limiter_waits,
+            outbox_depth,
         }
     }
 

@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::crypto::Keyring;
 use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
+use crate::sender::Senders;
 use crate::whatsapp::directory::NumberDirectory;
 
 /// Everything handlers and resolvers need. Cheap to clone.
@@ -28,4 +29,6 @@ pub struct AppState {
     pub numbers: Arc<NumberDirectory>,
     /// The group-commit writer of webhook notifications.
     pub ingest: Ingestor,
+    /// Sender actors, one per phone number.
+    pub senders: Arc<Senders>,
 }

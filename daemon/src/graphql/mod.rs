@@ -7,6 +7,7 @@ mod departments;
 mod error_codes;
 pub mod guard;
 mod limits;
+mod messages;
 mod numbers;
 mod pagination;
 mod subscription;
@@ -31,6 +32,7 @@ pub struct QueryRoot(
     departments::DepartmentQuery,
     numbers::NumberQuery,
     api_keys::ApiKeyQuery,
+    messages::MessageQuery,
 );
 
 /// Mutations.
@@ -42,6 +44,7 @@ pub struct MutationRoot(
     departments::DepartmentMutation,
     numbers::NumberMutation,
     api_keys::ApiKeyMutation,
+    messages::MessageMutation,
 );
 
 /// The executable schema.

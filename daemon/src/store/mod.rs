@@ -4,7 +4,9 @@
 pub mod api_keys;
 pub mod audit;
 pub mod departments;
+pub mod messages;
 pub mod numbers;
+pub mod outbox;
 pub mod page;
 pub mod tenants;
 pub mod users;

@@ -178,6 +178,24 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let (mut settings, pg) = test_settings(backend, dir.path()).await;
         tweak(&mut settings);
+        Self::start(settings, pg, dir).await
+    }
+
+    /// Stops this daemon and starts a new one on the same database and data
+    /// directory (a restart), with `tweak` applied to its settings.
+    pub async fn restart(mut self, tweak: impl FnOnce(&mut Settings)) -> Self {
+        self.handle.stop(true).await;
+        if let Some(t) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+        let mut settings = self.settings.clone();
+        tweak(&mut settings);
+        let pg = self.pg.take();
+        let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("tempdir"));
+        Self::start(settings, pg, dir).await
+    }
+
+    async fn start(settings: Settings, pg: Option<PgDatabase>, dir: tempfile::TempDir) -> Self {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let run_settings = settings.clone();
         let thread = std::thread::spawn(move || {
