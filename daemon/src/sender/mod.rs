@@ -211,9 +211,12 @@ impl Senders {
                 }
                 let me = self.clone();
                 let number = number.clone();
+                let wake = wake.clone();
                 tokio::spawn(async move {
                     me.send_one(&number, row, msg).await;
                     drop(permit);
+                    // a retry may now be due earlier than what the loop sleeps for
+                    wake.notify_one();
                 });
             }
         }
