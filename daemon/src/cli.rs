@@ -305,7 +305,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 let db = store::connect(&settings.database)
                     .await
                     .with_context(|| format!("database {}", settings.database.redacted_url()))?;
-                let stored = crate::bench::inbound::count_stored(&db, &report.acked).await?;
+                let stored =
+                    crate::bench::inbound::count_stored(&db, &opts.phone_number_id, &report.acked)
+                        .await?;
                 println!(
                     "verified: {stored} of {} acknowledged messages are stored",
                     report.acked.len()

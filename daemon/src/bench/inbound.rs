@@ -177,14 +177,24 @@ pub async fn run(opts: &InboundBench) -> Result<InboundReport, String> {
     Ok(report)
 }
 
-/// How many of `wamids` are stored.
+/// How many of `wamids` are stored for the tenant owning `phone_number_id`.
 pub async fn count_stored(
     db: &DatabaseConnection,
+    phone_number_id: &str,
     wamids: &[String],
 ) -> Result<u64, sea_orm::DbErr> {
+    let tenant = entity::whatsapp_numbers::Entity::find()
+        .filter(entity::whatsapp_numbers::Column::PhoneNumberId.eq(phone_number_id))
+        .one(db)
+        .await?
+        .map(|n| n.tenant_id)
+        .ok_or_else(|| {
+            sea_orm::DbErr::Custom(format!("no number {phone_number_id} in this database"))
+        })?;
     let mut n = 0;
     for chunk in wamids.chunks(500) {
         n += entity::messages::Entity::find()
+            .filter(entity::messages::Column::TenantId.eq(tenant))
             .filter(entity::messages::Column::WaMessageId.is_in(chunk.iter().cloned()))
             .count(db)
             .await?;

@@ -290,25 +290,32 @@ fn coalesce(col: messages::Column, at: DateTime<Utc>) -> Expr {
     Func::coalesce([Expr::col(col), Expr::val(at)]).into()
 }
 
-/// (tenant, wamid) of the batch's inbound messages already stored.
+/// (tenant, wamid) of the batch's inbound messages already stored. Queried
+/// per tenant so the unique index (tenant_id, wa_message_id) serves it.
 async fn stored_wamids(
     txn: &impl ConnectionTrait,
     plan: &BatchPlan,
 ) -> Result<HashSet<(i64, String)>, DbErr> {
+    let mut by_tenant: HashMap<i64, Vec<String>> = HashMap::new();
+    for m in &plan.inbound {
+        by_tenant
+            .entry(m.tenant_id)
+            .or_default()
+            .push(m.wamid.clone());
+    }
     let mut stored = HashSet::new();
-    for chunk in chunks(&plan.inbound) {
-        let q = Query::select()
-            .columns([messages::Column::TenantId, messages::Column::WaMessageId])
-            .from(messages::Entity.table_ref())
-            .and_where(
-                Expr::col(messages::Column::WaMessageId)
-                    .is_in(chunk.iter().map(|m| m.wamid.clone())),
-            )
-            .to_owned();
-        for row in txn.query_all(&q).await? {
-            let tenant: i64 = row.try_get("", "tenant_id")?;
-            let wamid: String = row.try_get("", "wa_message_id")?;
-            stored.insert((tenant, wamid));
+    for (tenant, wamids) in by_tenant {
+        for chunk in chunks(&wamids) {
+            let q = Query::select()
+                .column(messages::Column::WaMessageId)
+                .from(messages::Entity.table_ref())
+                .and_where(Expr::col(messages::Column::TenantId).eq(tenant))
+                .and_where(Expr::col(messages::Column::WaMessageId).is_in(chunk.iter().cloned()))
+                .to_owned();
+            for row in txn.query_all(&q).await? {
+                let wamid: String = row.try_get("", "wa_message_id")?;
+                stored.insert((tenant, wamid));
+            }
         }
     }
     Ok(stored)
@@ -334,25 +341,35 @@ async fn open_conversations(
         }
     }
     let mut found: HashMap<(i64, i64), i64> = HashMap::new();
-    let contacts_list: Vec<i64> = wanted.keys().map(|k| k.0).collect();
-    for chunk in chunks(&contacts_list) {
-        let q = Query::select()
-            .columns([
-                conversations::Column::Id,
-                conversations::Column::ContactId,
-                conversations::Column::WhatsappNumberId,
-            ])
-            .from(conversations::Entity.table_ref())
-            .and_where(Expr::col(conversations::Column::ContactId).is_in(chunk.iter().copied()))
-            .and_where(Expr::col(conversations::Column::Status).ne("resolved"))
-            .order_by(conversations::Column::Id, sea_orm::Order::Asc)
-            .to_owned();
-        for row in txn.query_all(&q).await? {
-            let id: i64 = row.try_get("", conversations::Column::Id.as_str())?;
-            let contact: i64 = row.try_get("", conversations::Column::ContactId.as_str())?;
-            let number: i64 = row.try_get("", conversations::Column::WhatsappNumberId.as_str())?;
-            // ascending ids: the newest open one wins
-            found.insert((contact, number), id);
+    let mut contacts_by_tenant: HashMap<i64, Vec<i64>> = HashMap::new();
+    for ((contact, _), (tenant, _)) in &wanted {
+        contacts_by_tenant
+            .entry(*tenant)
+            .or_default()
+            .push(*contact);
+    }
+    for (tenant, contacts_list) in &contacts_by_tenant {
+        for chunk in chunks(contacts_list) {
+            let q = Query::select()
+                .columns([
+                    conversations::Column::Id,
+                    conversations::Column::ContactId,
+                    conversations::Column::WhatsappNumberId,
+                ])
+                .from(conversations::Entity.table_ref())
+                .and_where(Expr::col(conversations::Column::TenantId).eq(*tenant))
+                .and_where(Expr::col(conversations::Column::ContactId).is_in(chunk.iter().copied()))
+                .and_where(Expr::col(conversations::Column::Status).ne("resolved"))
+                .order_by(conversations::Column::Id, sea_orm::Order::Asc)
+                .to_owned();
+            for row in txn.query_all(&q).await? {
+                let id: i64 = row.try_get("", conversations::Column::Id.as_str())?;
+                let contact: i64 = row.try_get("", conversations::Column::ContactId.as_str())?;
+                let number: i64 =
+                    row.try_get("", conversations::Column::WhatsappNumberId.as_str())?;
+                // ascending ids: the newest open one wins
+                found.insert((contact, number), id);
+            }
         }
     }
     type Wanted<'a> = (&'a (i64, i64), &'a (i64, DateTime<Utc>));
