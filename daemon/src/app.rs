@@ -122,6 +122,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         db.clone(),
         keyring.clone(),
         client,
+        ingest.clone(),
         metrics.clone(),
         PairRate {
             interval: Duration::from_secs_f64(settings.whatsapp.pair_interval_seconds),

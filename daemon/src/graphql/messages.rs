@@ -135,7 +135,8 @@ impl Conversation {
 }
 
 /// Loads a conversation the caller may see: managers and admins any of the
-/// tenant, agents those assigned to them.
+/// tenant, agents (and agent-role API keys, which have no user) only those
+/// assigned to them.
 async fn visible_conversation(
     ctx: &Context<'_>,
     me: &Identity,
@@ -147,7 +148,8 @@ async fn visible_conversation(
         .one(&state(ctx)?.db)
         .await?
         .ok_or(ApiError::NotFound("conversation"))?;
-    if !me.has_role(Role::Manager) && conv.assignee_id != me.user_id {
+    let assigned_to_me = conv.assignee_id.is_some() && conv.assignee_id == me.user_id;
+    if !me.has_role(Role::Manager) && !assigned_to_me {
         return Err(ApiError::NotFound("conversation"));
     }
     Ok(conv)

@@ -193,6 +193,7 @@ impl NumberMutation {
         .await?;
         txn.commit().await?;
         st.numbers.invalidate(&n.phone_number_id);
+        st.senders.number_changed(id);
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::WhatsAppNumber,
@@ -222,6 +223,7 @@ impl NumberMutation {
         .await?;
         txn.commit().await?;
         st.numbers.invalidate(&removed.phone_number_id);
+        st.senders.number_changed(num);
         st.bus.directory(
             me.tenant_id,
             DirectoryEntity::WhatsAppNumber,

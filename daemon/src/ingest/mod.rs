@@ -129,6 +129,7 @@ impl Writer {
             merged.inbound.extend(job.input.inbound.iter().cloned());
             merged.statuses.extend(job.input.statuses.iter().cloned());
             merged.templates.extend(job.input.templates.iter().cloned());
+            merged.accepted.extend(job.input.accepted.iter().cloned());
         }
         let messages = merged.inbound.len() + merged.statuses.len();
         match self.write(merged).await {

@@ -64,6 +64,18 @@ pub struct ContactRow {
     pub last_inbound_at: Option<DateTime<Utc>>,
 }
 
+/// The Cloud API accepted an outbound message: record its wamid and close
+/// its outbox row. Goes through the writer so that it is ordered with status
+/// webhooks for the same wamid (which may arrive first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcceptedRow {
+    pub tenant_id: i64,
+    pub message_id: i64,
+    pub outbox_id: i64,
+    pub attempts: i32,
+    pub wamid: String,
+}
+
 /// A template status change (by Meta's template id).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TemplateRow {
@@ -85,6 +97,7 @@ pub struct BatchPlan {
     /// The best status per (tenant, wamid), plus the time of each status seen.
     pub status_updates: Vec<StatusUpdate>,
     pub templates: Vec<TemplateRow>,
+    pub accepted: Vec<AcceptedRow>,
     /// Inbound messages dropped as in-batch duplicates.
     pub duplicates_in_batch: usize,
 }
@@ -110,6 +123,7 @@ pub struct BatchInput {
     pub inbound: Vec<InboundRow>,
     pub statuses: Vec<StatusRow>,
     pub templates: Vec<TemplateRow>,
+    pub accepted: Vec<AcceptedRow>,
 }
 
 fn min_time(a: Option<DateTime<Utc>>, b: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -206,6 +220,7 @@ pub fn plan(input: BatchInput) -> BatchPlan {
         }
     }
     out.templates = input.templates;
+    out.accepted = input.accepted;
     out
 }
 

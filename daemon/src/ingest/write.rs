@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{contacts, conversations, message_status_events, messages, templates};
+use entity::{contacts, conversations, message_status_events, messages, outbox, templates};
 use sea_orm::sea_query::{
     CaseStatement, Expr, ExprTrait, Func, OnConflict, Query, ReturningClause,
 };
@@ -113,8 +113,31 @@ pub async fn write_plan(
     }
 
     // 2. inbound messages: only new wamids go in
-    if plan.inbound.is_empty() && plan.status_updates.is_empty() && plan.templates.is_empty() {
+    if plan.inbound.is_empty()
+        && plan.status_updates.is_empty()
+        && plan.templates.is_empty()
+        && plan.accepted.is_empty()
+    {
         return Ok(out);
+    }
+    // outbound messages the Cloud API accepted: wamid on the message, outbox row done
+    for a in &plan.accepted {
+        let q = Query::update()
+            .table(messages::Entity.table_ref())
+            .value(messages::Column::WaMessageId, a.wamid.clone())
+            .and_where(Expr::col(messages::Column::Id).eq(a.message_id))
+            .and_where(Expr::col(messages::Column::TenantId).eq(a.tenant_id))
+            .to_owned();
+        txn.execute(&q).await?;
+        let q = Query::update()
+            .table(outbox::Entity.table_ref())
+            .value(outbox::Column::Status, "sent")
+            .value(outbox::Column::Attempts, a.attempts)
+            .value(outbox::Column::LastError, Option::<String>::None)
+            .value(outbox::Column::UpdatedAt, t)
+            .and_where(Expr::col(outbox::Column::Id).eq(a.outbox_id))
+            .to_owned();
+        txn.execute(&q).await?;
     }
     if !plan.inbound.is_empty() {
         // retries of stored messages must not open conversations: keep the new ones only
@@ -223,9 +246,55 @@ pub async fn write_plan(
         );
         txn.execute(&q).await?;
     }
+    // statuses that arrived before the wamid was known apply now, with this batch's
+    let accepted: HashSet<(i64, &str)> = plan
+        .accepted
+        .iter()
+        .map(|a| (a.tenant_id, a.wamid.as_str()))
+        .collect();
     for u in &plan.status_updates {
+        if accepted.contains(&(u.tenant_id, u.wamid.as_str())) {
+            continue;
+        }
         apply_status(txn, u.tenant_id, &u.wamid, u).await?;
         out.statuses += 1;
+    }
+    if !plan.accepted.is_empty() {
+        let mut early = Vec::new();
+        for a in &plan.accepted {
+            let q = Query::select()
+                .columns([
+                    message_status_events::Column::Status,
+                    message_status_events::Column::ErrorCode,
+                    message_status_events::Column::OccurredAt,
+                ])
+                .from(message_status_events::Entity.table_ref())
+                .and_where(Expr::col(message_status_events::Column::TenantId).eq(a.tenant_id))
+                .and_where(
+                    Expr::col(message_status_events::Column::WaMessageId).eq(a.wamid.clone()),
+                )
+                .to_owned();
+            for row in txn.query_all(&q).await? {
+                let code: Option<i32> = row.try_get("", "error_code")?;
+                early.push(super::plan::StatusRow {
+                    tenant_id: a.tenant_id,
+                    wamid: a.wamid.clone(),
+                    status: row.try_get("", "status")?,
+                    error_code: code.map(i64::from),
+                    error_title: None,
+                    at: row.try_get("", "occurred_at")?,
+                    payload: serde_json::Value::Null,
+                });
+            }
+        }
+        let replay = super::plan::plan(super::plan::BatchInput {
+            statuses: early,
+            ..Default::default()
+        });
+        for u in &replay.status_updates {
+            apply_status(txn, u.tenant_id, &u.wamid, u).await?;
+            out.statuses += 1;
+        }
     }
 
     // 4. template status changes

@@ -14,14 +14,17 @@ pub mod backoff;
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use governor::{Quota, RateLimiter};
 use sea_orm::DatabaseConnection;
 use tokio::sync::{Notify, Semaphore};
 
 use crate::crypto::Keyring;
+use crate::ingest::plan::AcceptedRow;
+use crate::ingest::{BatchInput, Ingestor};
 use crate::metrics::Metrics;
 use crate::store;
 use crate::whatsapp::client::{CloudClient, OutgoingMessage};
@@ -49,6 +52,26 @@ impl Default for PairRate {
 
 struct Handle {
     wake: Arc<Notify>,
+    /// Set when the number's row changed (token, throughput) or was removed.
+    changed: Arc<AtomicBool>,
+}
+
+type Throughput = RateLimiter<
+    governor::state::NotKeyed,
+    governor::state::InMemoryState,
+    governor::clock::DefaultClock,
+>;
+
+/// A token bucket without burst: sends are spaced 1/rate apart (with 2 %
+/// headroom), so no 1-second window holds more than `per_second`.
+fn throughput_bucket(per_second: i32) -> Arc<Throughput> {
+    let per_second = u32::try_from(per_second.max(1)).unwrap_or(1);
+    let period = Duration::from_secs_f64(1.0 / f64::from(per_second) * 1.02);
+    Arc::new(RateLimiter::direct(
+        Quota::with_period(period)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::MIN),
+    ))
 }
 
 /// Starts sender actors on demand and wakes them when work is queued.
@@ -56,6 +79,7 @@ pub struct Senders {
     db: DatabaseConnection,
     keyring: Arc<Keyring>,
     client: CloudClient,
+    ingest: Ingestor,
     metrics: Arc<Metrics>,
     pair: PairRate,
     running: Mutex<HashMap<i64, Handle>>,
@@ -72,6 +96,7 @@ impl Senders {
         db: DatabaseConnection,
         keyring: Arc<Keyring>,
         client: CloudClient,
+        ingest: Ingestor,
         metrics: Arc<Metrics>,
         pair: PairRate,
     ) -> Arc<Self> {
@@ -79,6 +104,7 @@ impl Senders {
             db,
             keyring,
             client,
+            ingest,
             metrics,
             pair,
             running: Mutex::new(HashMap::new()),
@@ -111,35 +137,87 @@ impl Senders {
             return;
         }
         let wake = Arc::new(Notify::new());
-        running.insert(number_id, Handle { wake: wake.clone() });
+        let changed = Arc::new(AtomicBool::new(false));
+        running.insert(
+            number_id,
+            Handle {
+                wake: wake.clone(),
+                changed: changed.clone(),
+            },
+        );
         let me = self.clone();
-        tokio::spawn(async move { me.run(number_id, wake).await });
+        tokio::spawn(async move { me.run(number_id, wake, changed).await });
     }
 
-    async fn run(self: Arc<Self>, number_id: i64, wake: Arc<Notify>) {
-        let number = match self.load_number(number_id).await {
-            Some(n) => Arc::new(n),
-            None => {
-                if let Ok(mut r) = self.running.lock() {
-                    r.remove(&number_id);
+    /// The number was updated (new token, throughput) or removed: its sender
+    /// reloads it before the next send, or stops.
+    pub fn number_changed(&self, number_id: i64) {
+        if let Ok(running) = self.running.lock()
+            && let Some(h) = running.get(&number_id)
+        {
+            h.changed.store(true, Ordering::SeqCst);
+            h.wake.notify_one();
+        }
+    }
+
+    fn forget(&self, number_id: i64) {
+        if let Ok(mut r) = self.running.lock() {
+            r.remove(&number_id);
+        }
+    }
+
+    /// Loads the number, retrying database errors; `None` when it is gone.
+    async fn load_number(&self, number_id: i64) -> Option<entity::whatsapp_numbers::Model> {
+        use sea_orm::EntityTrait;
+        loop {
+            match entity::whatsapp_numbers::Entity::find_by_id(number_id)
+                .one(&self.db)
+                .await
+            {
+                Ok(n) => return n,
+                Err(e) => {
+                    tracing::error!(number_id, error = %e, "cannot load number for sending; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
                 }
-                return;
             }
+        }
+    }
+
+    async fn run(self: Arc<Self>, number_id: i64, wake: Arc<Notify>, changed: Arc<AtomicBool>) {
+        let Some(row) = self.load_number(number_id).await else {
+            self.forget(number_id);
+            return;
         };
-        let per_second = u32::try_from(number.throughput_per_second.max(1)).unwrap_or(1);
-        // no burst: spacing of 1/rate keeps every 1 s window within the limit
-        let period = Duration::from_secs_f64(1.0 / f64::from(per_second) * 1.02);
-        let bucket = Arc::new(RateLimiter::direct(
-            Quota::with_period(period)
-                .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-                .allow_burst(NonZeroU32::MIN),
-        ));
+        let mut number = Arc::new(row);
+        let mut bucket = throughput_bucket(number.throughput_per_second);
         let pair_quota = Quota::with_period(self.pair.interval.max(Duration::from_millis(1)))
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
             .allow_burst(NonZeroU32::new(self.pair.burst).unwrap_or(NonZeroU32::MIN));
         let pair = Arc::new(RateLimiter::keyed(pair_quota));
+        let mut pruned = Instant::now();
         let slots = Arc::new(Semaphore::new(IN_FLIGHT));
         loop {
+            if changed.swap(false, Ordering::SeqCst) {
+                match self.load_number(number_id).await {
+                    Some(row) => {
+                        if row.throughput_per_second != number.throughput_per_second {
+                            bucket = throughput_bucket(row.throughput_per_second);
+                        }
+                        number = Arc::new(row);
+                        tracing::info!(number_id, "sender reloaded its number");
+                    }
+                    None => {
+                        tracing::info!(number_id, "number removed; its sender stops");
+                        self.forget(number_id);
+                        return;
+                    }
+                }
+            }
+            if pruned.elapsed() > Duration::from_secs(60) {
+                pair.retain_recent();
+                pair.shrink_to_fit();
+                pruned = Instant::now();
+            }
             let rows =
                 match store::outbox::due(&self.db, number_id, chrono::Utc::now(), FETCH).await {
                     Ok(r) => r,
@@ -192,14 +270,17 @@ impl Senders {
                         .inc();
                     let at = chrono::Utc::now()
                         + chrono::Duration::from_std(self.pair.interval).unwrap_or_default();
-                    let _ = store::outbox::reschedule(
+                    if let Err(e) = store::outbox::reschedule(
                         &self.db,
                         row.id,
                         row.attempts,
                         at,
                         row.last_error.clone(),
                     )
-                    .await;
+                    .await
+                    {
+                        tracing::error!(outbox_id = row.id, error = %e, "cannot defer a send for the pair rate");
+                    }
                     continue;
                 }
                 if bucket.check().is_err() {
@@ -218,20 +299,6 @@ impl Senders {
                     // a retry may now be due earlier than what the loop sleeps for
                     wake.notify_one();
                 });
-            }
-        }
-    }
-
-    async fn load_number(&self, number_id: i64) -> Option<entity::whatsapp_numbers::Model> {
-        use sea_orm::EntityTrait;
-        match entity::whatsapp_numbers::Entity::find_by_id(number_id)
-            .one(&self.db)
-            .await
-        {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::error!(number_id, error = %e, "cannot load number for sending");
-                None
             }
         }
     }
@@ -257,14 +324,7 @@ impl Senders {
             .await
         {
             Ok(accepted) => {
-                if let Some(mid) = row.message_id
-                    && let Err(e) =
-                        store::messages::set_accepted(&self.db, row.tenant_id, mid, &accepted.wamid)
-                            .await
-                {
-                    tracing::error!(error = %e, "cannot record wamid");
-                }
-                let _ = store::outbox::finish(&self.db, row.id, "sent", attempts, None).await;
+                self.record_accepted(&row, attempts, accepted.wamid).await;
                 self.metrics
                     .messages_out
                     .with_label_values(&[msg.kind(), "accepted"])
@@ -282,14 +342,12 @@ impl Senders {
                 let wait = backoff::delay(attempts, pair_rate, rand::random::<f64>());
                 let at = chrono::Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
                 tracing::debug!(outbox_id = row.id, attempts, ?wait, error = %err, "send failed, retrying");
-                let _ = store::outbox::reschedule(
-                    &self.db,
-                    row.id,
-                    attempts,
-                    at,
-                    Some(err.to_string()),
-                )
-                .await;
+                if let Err(e) =
+                    store::outbox::reschedule(&self.db, row.id, attempts, at, Some(err.to_string()))
+                        .await
+                {
+                    tracing::error!(outbox_id = row.id, error = %e, "cannot reschedule a send; it is retried after a restart");
+                }
             }
             Err(err) => {
                 if let Some(c) = err.code() {
@@ -309,18 +367,52 @@ impl Senders {
         }
     }
 
+    /// Records an accepted send through the ingest writer, which orders it
+    /// with status webhooks of the same wamid. Retried until it commits: the
+    /// message went out, so losing this record would cause a resend.
+    async fn record_accepted(&self, row: &entity::outbox::Model, attempts: i32, wamid: String) {
+        let accepted = AcceptedRow {
+            tenant_id: row.tenant_id,
+            message_id: row.message_id.unwrap_or_default(),
+            outbox_id: row.id,
+            attempts,
+            wamid,
+        };
+        let mut wait = Duration::from_millis(50);
+        loop {
+            let input = BatchInput {
+                accepted: vec![accepted.clone()],
+                ..Default::default()
+            };
+            match self.ingest.submit(input).await {
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::error!(outbox_id = row.id, error = %e, "cannot record an accepted send; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
     async fn fail(&self, row: &entity::outbox::Model, code: Option<i64>, reason: &str) {
         tracing::warn!(outbox_id = row.id, code, reason, "send failed permanently");
-        if let Some(mid) = row.message_id {
-            let _ = store::messages::set_failed(&self.db, mid, code, reason).await;
+        if let Some(mid) = row.message_id
+            && let Err(e) =
+                store::messages::set_failed(&self.db, row.tenant_id, mid, code, reason).await
+        {
+            tracing::error!(message_id = mid, error = %e, "cannot record a failed send");
         }
-        let _ = store::outbox::finish(
+        if let Err(e) = store::outbox::finish(
             &self.db,
             row.id,
             "failed",
             row.attempts + 1,
             Some(reason.to_string()),
         )
-        .await;
+        .await
+        {
+            tracing::error!(outbox_id = row.id, error = %e, "cannot close a failed send");
+        }
     }
 }

@@ -1,10 +1,8 @@
 //! Messages of conversations (inbound ones are written by `ingest`).
 
-use entity::{message_status_events, messages};
+use entity::messages;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::{StoreError, now};
 
@@ -48,53 +46,10 @@ pub async fn get(
         .ok_or(StoreError::NotFound("message"))
 }
 
-/// Records the wamid Meta assigned, then applies any status webhooks that
-/// arrived before this point (they can outrun the API response).
-pub async fn set_accepted(
-    db: &impl ConnectionTrait,
-    tenant_id: i64,
-    id: i64,
-    wamid: &str,
-) -> Result<(), StoreError> {
-    messages::Entity::update_many()
-        .col_expr(messages::Column::WaMessageId, Expr::value(wamid))
-        .filter(messages::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    let early = message_status_events::Entity::find()
-        .filter(message_status_events::Column::TenantId.eq(tenant_id))
-        .filter(message_status_events::Column::WaMessageId.eq(wamid))
-        .order_by_asc(message_status_events::Column::Id)
-        .all(db)
-        .await?;
-    if early.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<crate::ingest::plan::StatusRow> = early
-        .into_iter()
-        .map(|e| crate::ingest::plan::StatusRow {
-            tenant_id,
-            wamid: wamid.to_string(),
-            status: e.status,
-            error_code: e.error_code.map(i64::from),
-            error_title: None,
-            at: e.occurred_at,
-            payload: e.payload,
-        })
-        .collect();
-    let plan = crate::ingest::plan::plan(crate::ingest::BatchInput {
-        statuses: rows,
-        ..Default::default()
-    });
-    for u in &plan.status_updates {
-        crate::ingest::write::apply_status(db, tenant_id, wamid, u).await?;
-    }
-    Ok(())
-}
-
 /// Marks a message failed with a Cloud API error code.
 pub async fn set_failed(
     db: &impl ConnectionTrait,
+    tenant_id: i64,
     id: i64,
     code: Option<i64>,
     title: &str,
@@ -108,6 +63,7 @@ pub async fn set_failed(
         .col_expr(messages::Column::ErrorTitle, Expr::value(title))
         .col_expr(messages::Column::FailedAt, Expr::value(now()))
         .filter(messages::Column::Id.eq(id))
+        .filter(messages::Column::TenantId.eq(tenant_id))
         .exec(db)
         .await?;
     Ok(())

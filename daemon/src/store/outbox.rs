@@ -71,14 +71,14 @@ pub async fn next_due(
 
 /// Numbers with pending rows (senders to start after a restart).
 pub async fn numbers_with_pending(db: &impl ConnectionTrait) -> Result<Vec<i64>, StoreError> {
-    let rows = outbox::Entity::find()
+    Ok(outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::WhatsappNumberId)
+        .distinct()
         .filter(outbox::Column::Status.eq("pending"))
+        .into_tuple::<i64>()
         .all(db)
-        .await?;
-    let mut ids: Vec<i64> = rows.into_iter().map(|r| r.whatsapp_number_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(ids)
+        .await?)
 }
 
 /// Claims a pending row for sending; false if another sender took it.

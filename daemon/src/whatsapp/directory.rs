@@ -12,8 +12,13 @@ use secrecy::SecretString;
 
 use crate::crypto::{CryptoError, Keyring};
 
-/// How long an entry (or a "no such number" answer) is trusted.
+/// How long an entry is trusted.
 const TTL: Duration = Duration::from_secs(30);
+/// How long a "no such number" answer is trusted (short: a number registered
+/// on another daemon must start working quickly).
+const NEGATIVE_TTL: Duration = Duration::from_secs(2);
+/// Entries kept at most; beyond that, expired ones go and then the cache resets.
+const MAX_ENTRIES: usize = 50_000;
 
 /// A registered number as the webhook needs it.
 #[derive(Debug)]
@@ -42,6 +47,9 @@ pub struct NumberDirectory {
     db: DatabaseConnection,
     keyring: Arc<Keyring>,
     cache: RwLock<HashMap<String, Cached>>,
+    /// Bumped by every invalidation, so a lookup that raced with one does not
+    /// cache what it read before the change.
+    generation: std::sync::atomic::AtomicU64,
     unknown_logged: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
@@ -51,6 +59,7 @@ impl NumberDirectory {
             db,
             keyring,
             cache: RwLock::new(HashMap::new()),
+            generation: std::sync::atomic::AtomicU64::new(0),
             unknown_logged: std::sync::Mutex::new(std::collections::HashSet::new()),
         }
     }
@@ -62,10 +71,11 @@ impl NumberDirectory {
     ) -> Result<Option<Arc<NumberEntry>>, DirectoryError> {
         if let Ok(cache) = self.cache.read()
             && let Some((entry, at)) = cache.get(phone_number_id)
-            && at.elapsed() < TTL
+            && at.elapsed() < if entry.is_some() { TTL } else { NEGATIVE_TTL }
         {
             return Ok(entry.clone());
         }
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
         let row = entity::whatsapp_numbers::Entity::find()
             .filter(entity::whatsapp_numbers::Column::PhoneNumberId.eq(phone_number_id))
             .one(&self.db)
@@ -86,9 +96,14 @@ impl NumberDirectory {
             }
             None => None,
         };
-        if let Ok(mut cache) = self.cache.write() {
-            if cache.len() > 100_000 {
-                cache.retain(|_, (_, at)| at.elapsed() < TTL);
+        if let Ok(mut cache) = self.cache.write()
+            && self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation
+        {
+            if cache.len() >= MAX_ENTRIES {
+                cache.retain(|_, (e, at)| e.is_some() && at.elapsed() < TTL);
+                if cache.len() >= MAX_ENTRIES {
+                    cache.clear();
+                }
             }
             cache.insert(phone_number_id.to_string(), (entry.clone(), Instant::now()));
         }
@@ -121,6 +136,8 @@ impl NumberDirectory {
 
     /// Forgets a number after it was added, changed or removed.
     pub fn invalidate(&self, phone_number_id: &str) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if let Ok(mut cache) = self.cache.write() {
             cache.remove(phone_number_id);
         }

@@ -22,6 +22,20 @@ use crate::ingest::plan::{ContactRow, InboundRow, StatusRow, TemplateRow};
 use crate::ingest::{BatchInput, IngestError};
 use crate::state::AppState;
 
+/// Distinct phone numbers accepted in one notification.
+const MAX_NUMBERS_PER_NOTIFICATION: usize = 16;
+
+/// PostgreSQL refuses NUL in text and jsonb; WhatsApp users can send it.
+/// Strips it from every string of `v` (only called when the body has one).
+fn strip_nul(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => *s = s.replace('\0', ""),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_nul),
+        serde_json::Value::Object(o) => o.values_mut().for_each(strip_nul),
+        _ => {}
+    }
+}
+
 /// Registers the webhook routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/webhooks/whatsapp", web::get().to(verify))
@@ -199,6 +213,25 @@ async fn receive(
         }
     };
 
+    // Meta puts one or a few numbers in a notification; many distinct ids in an
+    // unsigned body would only buy an attacker database lookups
+    let distinct: std::collections::HashSet<&str> = note
+        .entry
+        .iter()
+        .flat_map(|e| e.changes.iter())
+        .filter_map(|c| match &c.value {
+            ChangeValue::Messages(v) => Some(v.metadata.phone_number_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    if distinct.len() > MAX_NUMBERS_PER_NOTIFICATION {
+        count(&state, "malformed");
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "too many phone numbers in one notification",
+        );
+    }
+
     // who owns what this notification talks about
     let mut owners: HashMap<String, Arc<NumberEntry>> = HashMap::new();
     let mut wabas: HashMap<String, Arc<NumberEntry>> = HashMap::new();
@@ -279,7 +312,20 @@ async fn receive(
         count(&state, "unknown_number");
     }
 
-    let input = to_batch(&note, &owners, &wabas);
+    let mut input = to_batch(&note, &owners, &wabas);
+    if body.windows(6).any(|w| w == b"\\u0000") {
+        for m in &mut input.inbound {
+            strip_nul(&mut m.content);
+        }
+        for s in &mut input.statuses {
+            strip_nul(&mut s.payload);
+        }
+        for c in &mut input.contacts {
+            if let Some(n) = &mut c.profile_name {
+                *n = n.replace('\0', "");
+            }
+        }
+    }
     let had_inbound = !input.inbound.is_empty();
     let only_inbound = input.statuses.is_empty() && input.templates.is_empty();
     match state.ingest.submit(input).await {

@@ -162,6 +162,16 @@ async fn a_reply_is_sent_and_ends_read(backend: Backend) {
 
 async fn window_closed_is_refused_before_any_call(backend: Backend) {
     let (app, sim, admin) = app_and_sim(backend, |_| {}).await;
+    // an agent-role API key sees no unassigned conversation
+    let key = app
+        .gql_ok(Some(&admin), "mutation { createApiKey(input:{name:\"bot\", role: AGENT, scopes:[READ, WRITE]}){ secret } }", json!({}))
+        .await["createApiKey"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    let open_conv = conversation_of(&app, &sim, "4915100000003").await;
+    let r = send(&app, &key, &open_conv, "from an agent key").await;
+    assert_eq!(code(&r), "NOT_FOUND", "{r}");
     // the customer last wrote 25 hours ago
     let old = (chrono::Utc::now() - chrono::Duration::hours(25))
         .timestamp()
@@ -175,7 +185,14 @@ async fn window_closed_is_refused_before_any_call(backend: Backend) {
         .await
         .expect("inject");
     assert_eq!(status, 200);
+    let contact = entity::contacts::Entity::find()
+        .filter(entity::contacts::Column::WaId.eq("4915100000001"))
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("contact");
     let conv = entity::conversations::Entity::find()
+        .filter(entity::conversations::Column::ContactId.eq(contact.id))
         .one(&app.db)
         .await
         .expect("q")
@@ -242,6 +259,33 @@ async fn retries_then_succeeds_and_permanent_errors_are_recorded(backend: Backen
         .filter(|r| r.error_code == Some(130429))
         .collect();
     assert_eq!(refused.len(), 2);
+
+    // a rotated access token is used from the next send on (here: a wrong one → 190, final)
+    let number_id = entity::whatsapp_numbers::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("n")
+        .id;
+    app.gql_ok(
+        Some(&admin),
+        "mutation($id:ID!){ updateWhatsAppNumber(id:$id, input:{accessToken:\"EAAGrevoked\"}){ id } }",
+        json!({"id": number_id.to_string()}),
+    )
+    .await;
+    let r = send(&app, &admin, &conv, "with the new token").await;
+    let id: i64 = r["data"]["sendMessage"]["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("id");
+    let m = wait_message(&app, id, "failed with 190", |m| m.status == "failed").await;
+    assert_eq!(m.error_code, Some(190));
+    app.gql_ok(
+        Some(&admin),
+        "mutation($id:ID!){ updateWhatsAppNumber(id:$id, input:{accessToken:\"EAAGtoken\"}){ id } }",
+        json!({"id": number_id.to_string()}),
+    )
+    .await;
 
     // Meta says the window is closed although we thought it open: 131047, not retried
     sim.set_faults(Faults::default());

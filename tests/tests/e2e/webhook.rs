@@ -131,6 +131,15 @@ async fn bad_input_is_refused(backend: Backend) {
         "x".repeat(3 * 1024 * 1024 + 10)
     );
     assert_eq!(post(&app, &huge, Some(APP_SECRET)).await, 413);
+    // many distinct numbers in one (unsigned) body: refused before any lookup
+    let changes: Vec<Value> = (0..20)
+        .map(|i| json!({"field": "messages", "value": {"messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "1", "phone_number_id": format!("9{i:05}")}, "messages": []}}))
+        .collect();
+    let many =
+        json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": changes}]})
+            .to_string();
+    assert_eq!(post(&app, &many, None).await, 400);
     // unknown phone number id: acknowledged (no retry can help) and counted
     let unknown = fixture("f01_text.json").replace(PHONE_NUMBER_ID, "999999999999");
     assert_eq!(post(&app, &unknown, Some("whatever")).await, 200);
@@ -232,6 +241,27 @@ async fn every_message_type_is_stored(backend: Backend) {
             Some(last + chrono::Duration::hours(24))
         );
     }
+    app.stop().await;
+}
+
+async fn nul_characters_are_stored_without_them(backend: Backend) {
+    let (app, _) = app_with_number(backend).await;
+    let body =
+        fixture("f01_text.json").replace("Does it come in another color?", "nul\\u0000inside");
+    assert!(body.contains("\\u0000"), "fixture text replaced");
+    assert_eq!(post(&app, &body, Some(APP_SECRET)).await, 200);
+    let m = entity::messages::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("stored");
+    assert_eq!(
+        m.content
+            .as_ref()
+            .and_then(|c| c.pointer("/text/body"))
+            .and_then(Value::as_str),
+        Some("nulinside")
+    );
     app.stop().await;
 }
 
@@ -438,5 +468,6 @@ backends!(
     bad_input_is_refused,
     every_message_type_is_stored,
     retries_are_stored_once,
+    nul_characters_are_stored_without_them,
     statuses_never_move_backwards,
 );
