@@ -62,7 +62,11 @@ pub fn load_keyring(settings: &Settings) -> Result<Keyring, CryptoError> {
             k
         }
     };
-    Ok(Keyring::new(&crypto::decode_key(encoded.expose_secret())?))
+    let mut ring = Keyring::new(&crypto::decode_key(encoded.expose_secret())?);
+    for old in &settings.crypto.previous_keys {
+        ring = ring.with_previous(&crypto::decode_key(old.expose_secret())?);
+    }
+    Ok(ring)
 }
 
 fn load_jwt_secret(settings: &Settings) -> Result<Vec<u8>, CryptoError> {

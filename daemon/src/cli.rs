@@ -53,6 +53,10 @@ pub enum Command {
         #[command(subcommand)]
         target: BenchTarget,
     },
+    /// Re-encrypt every stored secret with `crypto.master_key`. Rotate by
+    /// setting the new key as `master_key`, the old one in
+    /// `crypto.previous_keys`, running this, then dropping the old key.
+    RotateKey(ConfigArg),
     /// Write the GraphQL SDL (default `schema/schema.graphql`; `-` for stdout).
     ExportSchema {
         #[arg(long, default_value = "schema/schema.graphql")]
@@ -320,6 +324,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::RotateKey(c) => {
+            let settings = load(&c)?;
+            let ring = crate::app::load_keyring(&settings)?;
+            let db = store::connect(&settings.database)
+                .await
+                .with_context(|| format!("database {}", settings.database.redacted_url()))?;
+            let (resealed, total) = rotate_key(&db, &ring).await?;
+            println!(
+                "re-encrypted {resealed} of {total} WhatsApp numbers with key {}",
+                ring.current_key_id()
+            );
+        }
         Command::ExportSchema { out } => {
             let sdl = graphql::sdl();
             if out == "-" {
@@ -331,6 +347,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Re-seals every number's secrets with the current key, in one transaction.
+pub async fn rotate_key(
+    db: &sea_orm::DatabaseConnection,
+    ring: &crate::crypto::Keyring,
+) -> anyhow::Result<(usize, usize)> {
+    use secrecy::ExposeSecret;
+    let txn = db.begin().await?;
+    let numbers = store::numbers::all(&txn).await?;
+    let mut resealed = 0;
+    for n in &numbers {
+        if !ring.needs_reseal(&n.access_token_enc) && !ring.needs_reseal(&n.app_secret_enc) {
+            continue;
+        }
+        let token = ring
+            .open(&n.access_token_enc)
+            .with_context(|| format!("number {}: access token", n.phone_number_id))?;
+        let secret = ring
+            .open(&n.app_secret_enc)
+            .with_context(|| format!("number {}: app secret", n.phone_number_id))?;
+        store::numbers::set_sealed_secrets(
+            &txn,
+            n.id,
+            ring.seal(token.expose_secret()),
+            ring.seal(secret.expose_secret()),
+        )
+        .await?;
+        resealed += 1;
+    }
+    txn.commit().await?;
+    Ok((resealed, numbers.len()))
 }
 
 fn read_password() -> anyhow::Result<String> {

@@ -200,6 +200,10 @@ impl Default for AuthSettings {
 pub struct CryptoSettings {
     /// Base64 of 32 bytes; unset = generated into `data_dir/master.key`. Default unset.
     pub master_key: Option<SecretString>,
+    /// Older master keys (base64) still accepted for decryption during a key
+    /// rotation; `switchboard rotate-key` re-encrypts everything with
+    /// `master_key`, after which they can be removed. Default empty.
+    pub previous_keys: Vec<SecretString>,
 }
 
 /// `[whatsapp]`
@@ -341,6 +345,8 @@ impl Settings {
                 .prefix_separator("__")
                 .separator("__")
                 .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("crypto.previous_keys")
                 .source(Some(env)),
         );
         let merged: serde_json::Value = builder.build()?.try_deserialize()?;
@@ -411,6 +417,10 @@ impl Settings {
         if let Some(key) = &self.crypto.master_key {
             crate::crypto::decode_key(key.expose_secret())
                 .map_err(|e| invalid("crypto.master_key", e.to_string()))?;
+        }
+        for key in &self.crypto.previous_keys {
+            crate::crypto::decode_key(key.expose_secret())
+                .map_err(|e| invalid("crypto.previous_keys", e.to_string()))?;
         }
         match url::Url::parse(&self.whatsapp.graph_base_url) {
             Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}

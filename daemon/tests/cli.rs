@@ -316,3 +316,91 @@ async fn serve_shuts_down_gracefully_on_sigterm() {
         "no longer accepting"
     );
 }
+
+#[tokio::test]
+async fn rotate_key_reencrypts_every_secret() {
+    use base64::Engine;
+    use secrecy::ExposeSecret;
+    use switchboard::crypto::Keyring;
+    let b64 = |k: [u8; 32]| base64::engine::general_purpose::STANDARD.encode(k);
+    let (k1, k2) = ([1u8; 32], [2u8; 32]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = sqlite_url(dir.path());
+    // a number sealed with the old key
+    let mut settings = switchboard::config::Settings::default();
+    settings.database.url = url.clone().into();
+    let db = switchboard::store::connect(&settings.database)
+        .await
+        .expect("db");
+    switchboard::store::migrate_up(&db).await.expect("migrate");
+    let t = switchboard::store::tenants::create(&db, "Acme", "UTC")
+        .await
+        .expect("tenant");
+    let old = Keyring::new(&k1);
+    switchboard::store::numbers::create(
+        &db,
+        switchboard::store::numbers::NewNumber {
+            tenant_id: t.id,
+            phone_number_id: "1065".into(),
+            waba_id: "1".into(),
+            display_phone_number: "+1 555 0100".into(),
+            access_token_enc: old.seal("EAAG-token"),
+            app_secret_enc: old.seal("app-secret"),
+            verify_token: "v".into(),
+            throughput_per_second: 80,
+        },
+    )
+    .await
+    .expect("number");
+
+    let run = |config: String| {
+        let cfg = dir.path().join("rotate.toml");
+        std::fs::write(&cfg, config).expect("write");
+        switchboard(dir.path())
+            .args(["rotate-key", "--config"])
+            .arg(&cfg)
+            .env("SWITCHBOARD__DATABASE__URL", &url)
+            .output()
+            .expect("run")
+    };
+    // without the old key the secrets cannot be read: a clear error, nothing changed
+    let out = run(format!("[crypto]\nmaster_key = \"{}\"\n", b64(k2)));
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("1065"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(format!(
+        "[crypto]\nmaster_key = \"{}\"\nprevious_keys = [\"{}\"]\n",
+        b64(k2),
+        b64(k1)
+    ));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("re-encrypted 1 of 1"));
+    let row = switchboard::store::numbers::all(&db)
+        .await
+        .expect("rows")
+        .remove(0);
+    let new = Keyring::new(&k2);
+    assert_eq!(
+        new.open(&row.access_token_enc)
+            .expect("new key opens")
+            .expose_secret(),
+        "EAAG-token"
+    );
+    assert_eq!(
+        new.open(&row.app_secret_enc)
+            .expect("new key opens")
+            .expose_secret(),
+        "app-secret"
+    );
+    assert!(
+        old.open(&row.access_token_enc).is_err(),
+        "the old key no longer opens it"
+    );
+}

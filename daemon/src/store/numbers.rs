@@ -132,3 +132,29 @@ pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<numbers::Model>, Store
         .all(db)
         .await?)
 }
+
+/// Re-seals one number's secrets (key rotation); the caller seals.
+pub async fn set_sealed_secrets(
+    db: &impl ConnectionTrait,
+    id: i64,
+    access_token_enc: String,
+    app_secret_enc: String,
+) -> Result<(), StoreError> {
+    numbers::Entity::update_many()
+        .col_expr(
+            numbers::Column::AccessTokenEnc,
+            sea_orm::sea_query::Expr::value(access_token_enc),
+        )
+        .col_expr(
+            numbers::Column::AppSecretEnc,
+            sea_orm::sea_query::Expr::value(app_secret_enc),
+        )
+        .col_expr(
+            numbers::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now()),
+        )
+        .filter(numbers::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
