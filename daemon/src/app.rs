@@ -122,6 +122,13 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         Duration::from_secs(settings.whatsapp.request_timeout_seconds),
     )
     .map_err(|e| StartError::Client(e.to_string()))?;
+    let media = crate::whatsapp::media_store::MediaStore::start(
+        settings.whatsapp.media_dir.clone(),
+        db.clone(),
+        keyring.clone(),
+        client.clone(),
+    );
+    media.wake();
     let senders = Senders::new(
         db.clone(),
         keyring.clone(),
@@ -145,6 +152,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         numbers,
         ingest,
         senders,
+        media,
         login_limiter: limiter,
         metrics,
         bus: Bus::in_process(4096),

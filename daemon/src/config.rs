@@ -222,6 +222,8 @@ pub struct WhatsAppSettings {
     pub pair_interval_seconds: f64,
     /// Messages to one recipient that may borrow from the pair rate. Default `45`.
     pub pair_burst: u32,
+    /// Directory of the inbound media store. Default `data/media`.
+    pub media_dir: PathBuf,
 }
 
 impl Default for WhatsAppSettings {
@@ -233,6 +235,7 @@ impl Default for WhatsAppSettings {
             request_timeout_seconds: 15,
             pair_interval_seconds: 6.0,
             pair_burst: 45,
+            media_dir: PathBuf::from("data/media"),
         }
     }
 }

@@ -31,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/graphql", web::get().to(graphiql))
         .route("/graphql/ws", web::get().to(graphql_ws))
         .route("/graphql/assets/{file}", web::get().to(graphiql_asset))
+        .route("/media/{message_id}", web::get().to(media))
         .configure(crate::whatsapp::webhook::routes);
 }
 
@@ -216,6 +217,61 @@ async fn graphql_ws(
             Ok(data)
         })
         .start(&req, payload)
+}
+
+/// `GET /media/{message_id}`: a stored inbound media file, for a caller of the
+/// message's tenant (`Authorization: Bearer`). Streamed in 64 KiB chunks.
+async fn media(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(session::bearer);
+    let Some(token) = token else {
+        return error_response(&ApiError::Unauthenticated);
+    };
+    let identity = match session::authenticate(&state, token).await {
+        Ok(i) => i,
+        Err(e) => return error_response(&e),
+    };
+    if !identity.can_read() {
+        return error_response(&ApiError::Forbidden("API key lacks the READ scope".into()));
+    }
+    let Ok(message_id) = path.parse::<i64>() else {
+        return error_response(&ApiError::NotFound("media"));
+    };
+    let Some((file, mime)) = state.media.open(identity.tenant_id, message_id).await else {
+        return error_response(&ApiError::NotFound("media"));
+    };
+    let f = match tokio::fs::File::open(&file).await {
+        Ok(f) => f,
+        Err(e) => {
+            return error_response(&ApiError::internal(format!(
+                "media file {}: {e}",
+                file.display()
+            )));
+        }
+    };
+    let stream = futures_util::stream::unfold(f, |mut f| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(web::Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    });
+    HttpResponse::Ok()
+        .content_type(mime)
+        .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
+        .streaming(stream)
 }
 
 const GRAPHIQL_HTML: &str = include_str!("../assets/graphiql/index.html");

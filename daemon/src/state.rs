@@ -31,4 +31,6 @@ pub struct AppState {
     pub ingest: Ingestor,
     /// Sender actors, one per phone number.
     pub senders: Arc<Senders>,
+    /// Inbound media store and its fetcher.
+    pub media: Arc<crate::whatsapp::media_store::MediaStore>,
 }

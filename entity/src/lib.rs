@@ -28,6 +28,7 @@ pub mod departments;
 pub mod erasure_requests;
 pub mod event_log;
 pub mod kb_articles;
+pub mod media_files;
 pub mod message_status_events;
 pub mod messages;
 pub mod outbox;
@@ -54,6 +55,7 @@ pub mod prelude {
     pub use super::erasure_requests::Entity as ErasureRequests;
     pub use super::event_log::Entity as EventLog;
     pub use super::kb_articles::Entity as KbArticles;
+    pub use super::media_files::Entity as MediaFiles;
     pub use super::message_status_events::Entity as MessageStatusEvents;
     pub use super::messages::Entity as Messages;
     pub use super::outbox::Entity as Outbox;

@@ -25,6 +25,7 @@ mod m20261123_000002_create_whatsapp_and_contacts;
 mod m20261123_000003_create_conversations_and_messages;
 mod m20261123_000004_create_engagement;
 mod m20261123_000005_create_privacy_and_events;
+mod m20261123_000006_create_media_files;
 mod util;
 
 /// Runs the Switchboard migrations.
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_conversations_and_messages::Migration),
             Box::new(m20261123_000004_create_engagement::Migration),
             Box::new(m20261123_000005_create_privacy_and_events::Migration),
+            Box::new(m20261123_000006_create_media_files::Migration),
         ]
     }
 }

@@ -13,7 +13,7 @@ use sea_orm::{ActiveValue::Set, Database, DatabaseConnection, DbBackend, Stateme
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
-const TABLES: [&str; 23] = [
+const TABLES: [&str; 24] = [
     "tenants",
     "users",
     "api_keys",
@@ -37,6 +37,7 @@ const TABLES: [&str; 23] = [
     "audit_log",
     "outbox",
     "event_log",
+    "media_files",
 ];
 
 #[tokio::test]
@@ -81,7 +82,7 @@ async fn run_on(url: &str) -> TestResult {
 
 async fn exercise(db: &DatabaseConnection) -> TestResult {
     let total = Migrator::migrations().len();
-    assert_eq!(total, 5);
+    assert_eq!(total, 6);
 
     Migrator::up(db, None).await?;
     assert!(Migrator::get_pending_migrations(db).await?.is_empty());
@@ -618,7 +619,7 @@ async fn seed_and_check(db: &DatabaseConnection) -> TestResult {
         agent_presence, whatsapp_numbers, contacts, conversations, messages,
         message_status_events, templates, campaigns, campaign_recipients, bot_flows,
         kb_articles, ai_insights, retention_policies, erasure_requests, audit_log,
-        outbox, event_log,
+        outbox, event_log, media_files,
     );
     assert_eq!(counts.len(), TABLES.len());
     for (table, count) in counts {

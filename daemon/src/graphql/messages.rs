@@ -70,6 +70,15 @@ impl Message {
     async fn error_title(&self) -> Option<&str> {
         self.0.error_title.as_deref()
     }
+    /// The media of an image/audio/video/document/sticker message.
+    async fn media(&self, ctx: &Context<'_>) -> ApiResult<Option<MediaFile>> {
+        Ok(entity::media_files::Entity::find()
+            .filter(entity::media_files::Column::TenantId.eq(self.0.tenant_id))
+            .filter(entity::media_files::Column::MessageId.eq(self.0.id))
+            .one(&state(ctx)?.db)
+            .await?
+            .map(MediaFile))
+    }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -81,6 +90,35 @@ impl Message {
     }
     async fn read_at(&self) -> Option<DateTime<Utc>> {
         self.0.read_at
+    }
+}
+
+/// Inbound media downloaded into the media store.
+pub struct MediaFile(pub entity::media_files::Model);
+
+#[Object]
+impl MediaFile {
+    /// pending (downloading), stored, failed.
+    async fn status(&self) -> &str {
+        &self.0.status
+    }
+    /// Daemon URL of the file (`GET`, with the same `Authorization` header), once stored.
+    async fn url(&self) -> Option<String> {
+        (self.0.status == "stored").then(|| format!("/media/{}", self.0.message_id))
+    }
+    async fn mime_type(&self) -> Option<&str> {
+        self.0.mime_type.as_deref()
+    }
+    async fn size_bytes(&self) -> Option<i64> {
+        self.0.size_bytes
+    }
+    /// SHA-256 (hex) of the stored bytes, checked against Meta's.
+    async fn sha256(&self) -> Option<&str> {
+        self.0.sha256.as_deref()
+    }
+    /// Why the download failed.
+    async fn error(&self) -> Option<&str> {
+        self.0.error.as_deref()
     }
 }
 

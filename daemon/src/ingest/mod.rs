@@ -203,6 +203,7 @@ fn outcome_for(input: &BatchInput, all: &WriteOutcome) -> WriteOutcome {
         .collect();
     WriteOutcome {
         duplicates: mine.len().saturating_sub(inserted.len()),
+        media: all.media,
         inserted,
         statuses: input.statuses.len(),
     }

@@ -41,6 +41,8 @@ pub struct InboundRow {
     pub kind: String,
     pub content: serde_json::Value,
     pub sent_at: DateTime<Utc>,
+    /// Meta's media id, for image/audio/video/document/sticker messages.
+    pub media_id: Option<String>,
 }
 
 /// One status notification.
@@ -241,6 +243,7 @@ mod tests {
             kind: "text".into(),
             content: serde_json::json!({}),
             sent_at: t(at),
+            media_id: None,
         }
     }
 

@@ -6,7 +6,9 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{contacts, conversations, message_status_events, messages, outbox, templates};
+use entity::{
+    contacts, conversations, media_files, message_status_events, messages, outbox, templates,
+};
 use sea_orm::sea_query::{
     CaseStatement, Expr, ExprTrait, Func, OnConflict, Query, ReturningClause,
 };
@@ -36,6 +38,8 @@ pub struct WriteOutcome {
     pub duplicates: usize,
     /// Status events applied.
     pub statuses: usize,
+    /// Media downloads queued (rows in `media_files`).
+    pub media: usize,
 }
 
 fn now() -> DateTime<Utc> {
@@ -209,6 +213,52 @@ pub async fn write_plan(
             }
         }
     }
+
+    // inbound media: a durable download job per new media message
+    let media: Vec<(i64, i64, String)> = {
+        let ids: HashMap<(i64, &str), i64> = out
+            .inserted
+            .iter()
+            .map(|i| ((i.tenant_id, i.wamid.as_str()), i.id))
+            .collect();
+        plan.inbound
+            .iter()
+            .filter_map(|m| {
+                let media_id = m.media_id.clone()?;
+                let id = ids.get(&(m.tenant_id, m.wamid.as_str()))?;
+                Some((m.tenant_id, *id, media_id))
+            })
+            .collect()
+    };
+    for chunk in chunks(&media) {
+        let mut q = Query::insert();
+        q.into_table(media_files::Entity.table_ref()).columns([
+            media_files::Column::TenantId,
+            media_files::Column::MessageId,
+            media_files::Column::MediaId,
+            media_files::Column::Status,
+            media_files::Column::CreatedAt,
+            media_files::Column::UpdatedAt,
+        ]);
+        for (tenant, message, media_id) in chunk {
+            q.values([
+                (*tenant).into(),
+                (*message).into(),
+                media_id.clone().into(),
+                "pending".into(),
+                t.into(),
+                t.into(),
+            ])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        }
+        q.on_conflict(
+            OnConflict::column(media_files::Column::MessageId)
+                .do_nothing()
+                .to_owned(),
+        );
+        txn.execute(&q).await?;
+    }
+    out.media = media.len();
 
     // 3. status events (idempotent) and forward-only status moves
     for chunk in chunks(&plan.status_events) {

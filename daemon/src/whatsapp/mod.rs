@@ -4,6 +4,7 @@
 pub mod client;
 pub mod directory;
 pub mod errors;
+pub mod media_store;
 pub mod model;
 pub mod signature;
 pub mod simulator;

@@ -147,6 +147,7 @@ fn to_batch(
                             kind: m.kind().to_string(),
                             content: m.raw.clone(),
                             sent_at: unix(m.unix_timestamp()),
+                            media_id: m.content.media().map(|media| media.id.clone()),
                         });
                     }
                     for s in &v.statuses {
@@ -330,6 +331,9 @@ async fn receive(
     let only_inbound = input.statuses.is_empty() && input.templates.is_empty();
     match state.ingest.submit(input).await {
         Ok(outcome) => {
+            if outcome.media > 0 {
+                state.media.wake();
+            }
             let dup = had_inbound && only_inbound && outcome.inserted.is_empty();
             count(&state, if dup { "duplicate" } else { "ok" });
             HttpResponse::Ok().finish()

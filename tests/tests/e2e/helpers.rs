@@ -145,6 +145,7 @@ pub async fn test_settings(
     s.server.workers = 1;
     s.server.shutdown_grace_seconds = 2;
     s.server.data_dir = dir.join("data");
+    s.whatsapp.media_dir = dir.join("media");
     s.auth.jwt_secret = Some(SecretString::from(
         "test-jwt-secret-0123456789abcdef-0123456789",
     ));

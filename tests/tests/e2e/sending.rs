@@ -542,7 +542,91 @@ async fn queued_sends_survive_a_restart_and_go_out_once(backend: Backend) {
     app.stop().await;
 }
 
+async fn inbound_media_is_downloaded_and_served_to_its_tenant_only(backend: Backend) {
+    let (app, sim, admin) = app_and_sim(backend, |_| {}).await;
+    let status = sim
+        .inject_inbound(
+            PHONE_NUMBER_ID,
+            "4915144445555",
+            json!({"type": "image", "image": {"caption": "my receipt"}}),
+        )
+        .await
+        .expect("inject");
+    assert_eq!(status, 200);
+    let msg = entity::messages::Entity::find()
+        .filter(entity::messages::Column::Kind.eq("image"))
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("image message");
+    let start = Instant::now();
+    let media = loop {
+        let q = app
+            .gql_ok(
+                Some(&admin),
+                "query($c:ID!){ conversation(id:$c){ messages { edges { node { kind media { status url mimeType sizeBytes sha256 error } } } } } }",
+                json!({"c": msg.conversation_id.to_string()}),
+            )
+            .await;
+        let media = q["conversation"]["messages"]["edges"][0]["node"]["media"].clone();
+        if media["status"] == "stored" || media["status"] == "failed" {
+            break media;
+        }
+        assert!(start.elapsed() < Duration::from_secs(15), "{media}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(media["status"], "stored", "{media}");
+    let url = media["url"].as_str().expect("url");
+    let bytes = app
+        .client
+        .get(app.url(url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(bytes.status().as_u16(), 200);
+    assert_eq!(
+        bytes.headers()["content-type"],
+        media["mimeType"].as_str().expect("mime")
+    );
+    let body = bytes.bytes().await.expect("bytes");
+    assert_eq!(
+        body.len() as i64,
+        media["sizeBytes"].as_i64().expect("size")
+    );
+    use sha2::Digest;
+    assert_eq!(
+        hex::encode(sha2::Sha256::digest(&body)),
+        media["sha256"].as_str().expect("sha")
+    );
+    // no token, or another tenant: refused
+    assert_eq!(
+        app.client
+            .get(app.url(url))
+            .send()
+            .await
+            .expect("get")
+            .status()
+            .as_u16(),
+        401
+    );
+    let other = app.tenant_with_admin("Other", "admin@other.test", PW).await;
+    let _ = other;
+    let other_token = app.login("admin@other.test", PW).await;
+    let res = app
+        .client
+        .get(app.url(url))
+        .bearer_auth(&other_token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status().as_u16(), 404);
+    sim.stop().await;
+    app.stop().await;
+}
+
 backends!(
+    inbound_media_is_downloaded_and_served_to_its_tenant_only,
     a_reply_is_sent_and_ends_read,
     window_closed_is_refused_before_any_call,
     retries_then_succeeds_and_permanent_errors_are_recorded,
