@@ -20,8 +20,20 @@ pub struct NewNumber {
     pub throughput_per_second: i32,
 }
 
-/// Registers a number; `phone_number_id` is unique installation-wide.
+/// Registers a number; `phone_number_id` is unique installation-wide and a
+/// WhatsApp Business Account belongs to one tenant (template notifications are
+/// routed by WABA id).
 pub async fn create(db: &impl ConnectionTrait, n: NewNumber) -> Result<numbers::Model, StoreError> {
+    let foreign_waba = numbers::Entity::find()
+        .filter(numbers::Column::WabaId.eq(n.waba_id.trim()))
+        .filter(numbers::Column::TenantId.ne(n.tenant_id))
+        .one(db)
+        .await?;
+    if foreign_waba.is_some() {
+        return Err(StoreError::Conflict(
+            "that WhatsApp Business Account is registered by another tenant".into(),
+        ));
+    }
     let t = now();
     numbers::ActiveModel {
         tenant_id: Set(n.tenant_id),

@@ -82,6 +82,16 @@ async fn tenant_a_cannot_reach_tenant_b(backend: Backend) {
         let body = app.gql(Some(&a), q, vars).await;
         assert_eq!(code(&body), "NOT_FOUND", "{q}: {body}");
     }
+    // b's WhatsApp Business Account cannot be claimed by a
+    let waba = app
+        .gql(
+            Some(&a),
+            r#"mutation { addWhatsAppNumber(input:{phoneNumberId:"1065403599", wabaId:"2000",
+               displayPhoneNumber:"+1 555 0199", accessToken:"x", appSecret:"y", verifyToken:"z"}){ id } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&waba), "BAD_USER_INPUT", "{waba}");
     // a's own department cannot take b's user either
     let a_dept = app
         .gql_ok(
