@@ -562,6 +562,25 @@ mod tests {
     }
 
     #[test]
+    fn previous_keys_from_env_are_a_list() {
+        use base64::Engine;
+        let k = |b: u8| base64::engine::general_purpose::STANDARD.encode([b; 32]);
+        let s = Settings::load_with_env(
+            None,
+            env(&[(
+                "SWITCHBOARD__CRYPTO__PREVIOUS_KEYS",
+                &format!("{},{}", k(1), k(2)),
+            )]),
+        )
+        .expect("valid");
+        assert_eq!(s.crypto.previous_keys.len(), 2);
+        let bad =
+            Settings::load_with_env(None, env(&[("SWITCHBOARD__CRYPTO__PREVIOUS_KEYS", "nope")]))
+                .expect_err("bad key");
+        assert!(bad.to_string().contains("crypto.previous_keys"), "{bad}");
+    }
+
+    #[test]
     fn secrets_never_debug_printed() {
         let s = Settings::load_with_env(
             None,

@@ -244,6 +244,28 @@ async fn media(
     let Ok(message_id) = path.parse::<i64>() else {
         return error_response(&ApiError::NotFound("media"));
     };
+    // agents see the media of conversations assigned to them only
+    if !identity.has_role(crate::auth::Role::Manager) {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let conv = match entity::messages::Entity::find_by_id(message_id)
+            .filter(entity::messages::Column::TenantId.eq(identity.tenant_id))
+            .one(&state.db)
+            .await
+        {
+            Ok(Some(m)) => entity::conversations::Entity::find_by_id(m.conversation_id)
+                .one(&state.db)
+                .await
+                .ok()
+                .flatten(),
+            Ok(None) => None,
+            Err(e) => return error_response(&ApiError::internal(e)),
+        };
+        let mine =
+            conv.is_some_and(|c| c.assignee_id.is_some() && c.assignee_id == identity.user_id);
+        if !mine {
+            return error_response(&ApiError::NotFound("media"));
+        }
+    }
     let Some((file, mime)) = state.media.open(identity.tenant_id, message_id).await else {
         return error_response(&ApiError::NotFound("media"));
     };

@@ -599,6 +599,29 @@ async fn inbound_media_is_downloaded_and_served_to_its_tenant_only(backend: Back
         hex::encode(sha2::Sha256::digest(&body)),
         media["sha256"].as_str().expect("sha")
     );
+    // an agent not assigned to the conversation does not see it either
+    let tenant = entity::whatsapp_numbers::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("n")
+        .tenant_id;
+    app.user(
+        tenant,
+        "agent@acme.test",
+        PW,
+        switchboard::auth::Role::Agent,
+    )
+    .await;
+    let agent = app.login("agent@acme.test", PW).await;
+    let res = app
+        .client
+        .get(app.url(url))
+        .bearer_auth(&agent)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status().as_u16(), 404);
     // no token, or another tenant: refused
     assert_eq!(
         app.client
