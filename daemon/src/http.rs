@@ -76,6 +76,9 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if let Err(e) = crate::store::readiness(&state.db).await {
         problems.push(e);
     }
+    if !state.ingest.is_running() {
+        problems.push("ingest writer stopped".to_string());
+    }
     if let Some(pool) = &state.redis
         && let Err(e) = redis_ping(pool).await
     {

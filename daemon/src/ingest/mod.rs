@@ -69,6 +69,11 @@ impl Ingestor {
         Self { tx, metrics }
     }
 
+    /// Whether the writer task is running (for `/readyz`).
+    pub fn is_running(&self) -> bool {
+        !self.tx.is_closed()
+    }
+
     /// Queues `input` and waits until it is committed.
     pub async fn submit(&self, input: BatchInput) -> Result<WriteOutcome, IngestError> {
         let (reply, rx) = oneshot::channel();
@@ -113,7 +118,12 @@ impl Writer {
             self.metrics
                 .ingest_queue_depth
                 .set(i64::try_from(self.rx.len()).unwrap_or(i64::MAX));
-            self.commit(batch).await;
+            // a panic in one batch must not take the writer (and every webhook) down;
+            // its handlers see their oneshot dropped and answer 503, Meta retries
+            let guarded = std::panic::AssertUnwindSafe(self.commit(batch));
+            if futures_util::FutureExt::catch_unwind(guarded).await.is_err() {
+                tracing::error!("ingest batch panicked; its webhooks were answered 503");
+            }
         }
         tracing::info!("ingest writer stopped");
     }
