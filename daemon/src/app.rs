@@ -115,7 +115,8 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         .set(i64::from(settings.database.max_connections));
     let keyring = Arc::new(keyring);
     let numbers = Arc::new(NumberDirectory::new(db.clone(), keyring.clone()));
-    let ingest = Ingestor::start(db.clone(), &settings.ingest, metrics.clone());
+    let bus = Bus::in_process(4096);
+    let ingest = Ingestor::start(db.clone(), &settings.ingest, metrics.clone(), bus.clone());
     let client = CloudClient::new(
         &settings.whatsapp.graph_base_url,
         &settings.whatsapp.api_version,
@@ -155,7 +156,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         media,
         login_limiter: limiter,
         metrics,
-        bus: Bus::in_process(4096),
+        bus,
         redis,
     })
 }

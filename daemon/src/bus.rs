@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 
 /// What kind of directory object changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, serde::Serialize, serde::Deserialize,
+)]
 pub enum DirectoryEntity {
     User,
     Department,
@@ -18,15 +20,18 @@ pub enum DirectoryEntity {
 }
 
 /// How it changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, serde::Serialize, serde::Deserialize,
+)]
 pub enum ChangeAction {
     Created,
     Updated,
     Deleted,
 }
 
-/// What happened.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What happened. Stored as JSON in `event_log.payload`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     /// A user, department, number, key or the tenant itself changed.
     DirectoryChanged {
@@ -34,12 +39,29 @@ pub enum EventKind {
         id: i64,
         action: ChangeAction,
     },
+    /// A message was stored (inbound from a customer, or outbound queued).
+    MessageAdded {
+        message_id: i64,
+        conversation_id: i64,
+    },
 }
 
-/// One event of one tenant.
+impl EventKind {
+    /// The stored `event_log.kind`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::DirectoryChanged { .. } => "directory_changed",
+            EventKind::MessageAdded { .. } => "message_added",
+        }
+    }
+}
+
+/// One event of one tenant. `seq` increases by one per tenant, in commit
+/// order; a subscriber resumes after the last `seq` it saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub tenant_id: i64,
+    pub seq: i64,
     pub at: DateTime<Utc>,
     pub kind: EventKind,
 }
@@ -66,21 +88,6 @@ impl Bus {
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.tx.subscribe()
     }
-
-    /// Shorthand for a directory change.
-    pub fn directory(
-        &self,
-        tenant_id: i64,
-        entity: DirectoryEntity,
-        id: i64,
-        action: ChangeAction,
-    ) {
-        self.publish(Event {
-            tenant_id,
-            at: Utc::now(),
-            kind: EventKind::DirectoryChanged { entity, id, action },
-        });
-    }
 }
 
 #[cfg(test)]
@@ -91,9 +98,29 @@ mod tests {
     async fn subscribers_receive_published_events() {
         let bus = Bus::in_process(16);
         let mut rx = bus.subscribe();
-        bus.directory(7, DirectoryEntity::User, 3, ChangeAction::Created);
+        bus.publish(Event {
+            tenant_id: 7,
+            seq: 1,
+            at: Utc::now(),
+            kind: EventKind::DirectoryChanged {
+                entity: DirectoryEntity::User,
+                id: 3,
+                action: ChangeAction::Created,
+            },
+        });
         let e = rx.recv().await.expect("event");
         assert_eq!(e.tenant_id, 7);
         assert!(matches!(e.kind, EventKind::DirectoryChanged { id: 3, .. }));
+    }
+
+    #[test]
+    fn kinds_round_trip_through_json() {
+        let k = EventKind::MessageAdded {
+            message_id: 5,
+            conversation_id: 2,
+        };
+        let v = serde_json::to_value(&k).expect("json");
+        assert_eq!(v["type"], "message_added");
+        assert_eq!(serde_json::from_value::<EventKind>(v).expect("back"), k);
     }
 }

@@ -34,3 +34,18 @@ pub struct AppState {
     /// Inbound media store and its fetcher.
     pub media: Arc<crate::whatsapp::media_store::MediaStore>,
 }
+
+impl AppState {
+    /// Appends an event to the tenant's log (sequenced by the ingest writer)
+    /// and publishes it once committed. Failures are logged: the change that
+    /// caused the event is already committed.
+    pub async fn emit(&self, tenant_id: i64, kind: crate::bus::EventKind) {
+        let input = crate::ingest::BatchInput {
+            events: vec![(tenant_id, kind)],
+            ..Default::default()
+        };
+        if let Err(e) = self.ingest.submit(input).await {
+            tracing::error!(tenant_id, error = %e, "event not logged");
+        }
+    }
+}

@@ -105,12 +105,15 @@ impl ApiKeyMutation {
         )
         .await?;
         txn.commit().await?;
-        st.bus.directory(
+        st.emit(
             me.tenant_id,
-            DirectoryEntity::ApiKey,
-            key.id,
-            ChangeAction::Created,
-        );
+            crate::bus::EventKind::DirectoryChanged {
+                entity: DirectoryEntity::ApiKey,
+                id: key.id,
+                action: ChangeAction::Created,
+            },
+        )
+        .await;
         Ok(CreateApiKeyPayload {
             api_key: ApiKey(key),
             secret: generated.secret,
@@ -136,12 +139,15 @@ impl ApiKeyMutation {
         )
         .await?;
         txn.commit().await?;
-        st.bus.directory(
+        st.emit(
             me.tenant_id,
-            DirectoryEntity::ApiKey,
-            id,
-            ChangeAction::Updated,
-        );
+            crate::bus::EventKind::DirectoryChanged {
+                entity: DirectoryEntity::ApiKey,
+                id,
+                action: ChangeAction::Updated,
+            },
+        )
+        .await;
         Ok(ApiKey(key))
     }
 }

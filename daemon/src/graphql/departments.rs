@@ -113,12 +113,15 @@ impl DepartmentMutation {
         )
         .await?;
         txn.commit().await?;
-        st.bus.directory(
+        st.emit(
             me.tenant_id,
-            DirectoryEntity::Department,
-            d.id,
-            ChangeAction::Created,
-        );
+            crate::bus::EventKind::DirectoryChanged {
+                entity: DirectoryEntity::Department,
+                id: d.id,
+                action: ChangeAction::Created,
+            },
+        )
+        .await;
         Ok(Department(d))
     }
 
@@ -151,12 +154,15 @@ impl DepartmentMutation {
         )
         .await?;
         txn.commit().await?;
-        st.bus.directory(
+        st.emit(
             me.tenant_id,
-            DirectoryEntity::Department,
-            id,
-            ChangeAction::Updated,
-        );
+            crate::bus::EventKind::DirectoryChanged {
+                entity: DirectoryEntity::Department,
+                id,
+                action: ChangeAction::Updated,
+            },
+        )
+        .await;
         Ok(Department(d))
     }
 
@@ -179,12 +185,15 @@ impl DepartmentMutation {
         )
         .await?;
         txn.commit().await?;
-        st.bus.directory(
+        st.emit(
             me.tenant_id,
-            DirectoryEntity::Department,
-            num,
-            ChangeAction::Deleted,
-        );
+            crate::bus::EventKind::DirectoryChanged {
+                entity: DirectoryEntity::Department,
+                id: num,
+                action: ChangeAction::Deleted,
+            },
+        )
+        .await;
         Ok(id)
     }
 
@@ -213,12 +222,15 @@ impl DepartmentMutation {
         )
         .await?;
         txn.commit().await?;
-        st.bus.directory(
+        st.emit(
             me.tenant_id,
-            DirectoryEntity::Department,
-            did,
-            ChangeAction::Updated,
-        );
+            crate::bus::EventKind::DirectoryChanged {
+                entity: DirectoryEntity::Department,
+                id: did,
+                action: ChangeAction::Updated,
+            },
+        )
+        .await;
         Ok(Department(d))
     }
 
@@ -247,12 +259,15 @@ impl DepartmentMutation {
         )
         .await?;
         txn.commit().await?;
-        st.bus.directory(
+        st.emit(
             me.tenant_id,
-            DirectoryEntity::Department,
-            did,
-            ChangeAction::Updated,
-        );
+            crate::bus::EventKind::DirectoryChanged {
+                entity: DirectoryEntity::Department,
+                id: did,
+                action: ChangeAction::Updated,
+            },
+        )
+        .await;
         Ok(Department(d))
     }
 }

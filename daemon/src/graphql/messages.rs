@@ -282,6 +282,14 @@ impl MessageMutation {
             .await?;
         txn.commit().await?;
         st.senders.wake(conv.whatsapp_number_id);
+        st.emit(
+            me.tenant_id,
+            crate::bus::EventKind::MessageAdded {
+                message_id: msg.id,
+                conversation_id: conv.id,
+            },
+        )
+        .await;
         Ok(Message(msg))
     }
 }

@@ -135,12 +135,15 @@ impl NumberMutation {
         .await?;
         txn.commit().await?;
         st.numbers.invalidate(&n.phone_number_id);
-        st.bus.directory(
+        st.emit(
             me.tenant_id,
-            DirectoryEntity::WhatsAppNumber,
-            n.id,
-            ChangeAction::Created,
-        );
+            crate::bus::EventKind::DirectoryChanged {
+                entity: DirectoryEntity::WhatsAppNumber,
+                id: n.id,
+                action: ChangeAction::Created,
+            },
+        )
+        .await;
         Ok(n.into())
     }
 
@@ -194,12 +197,15 @@ impl NumberMutation {
         txn.commit().await?;
         st.numbers.invalidate(&n.phone_number_id);
         st.senders.number_changed(id);
-        st.bus.directory(
+        st.emit(
             me.tenant_id,
-            DirectoryEntity::WhatsAppNumber,
-            id,
-            ChangeAction::Updated,
-        );
+            crate::bus::EventKind::DirectoryChanged {
+                entity: DirectoryEntity::WhatsAppNumber,
+                id,
+                action: ChangeAction::Updated,
+            },
+        )
+        .await;
         Ok(n.into())
     }
 
@@ -224,12 +230,15 @@ impl NumberMutation {
         txn.commit().await?;
         st.numbers.invalidate(&removed.phone_number_id);
         st.senders.number_changed(num);
-        st.bus.directory(
+        st.emit(
             me.tenant_id,
-            DirectoryEntity::WhatsAppNumber,
-            num,
-            ChangeAction::Deleted,
-        );
+            crate::bus::EventKind::DirectoryChanged {
+                entity: DirectoryEntity::WhatsAppNumber,
+                id: num,
+                action: ChangeAction::Deleted,
+            },
+        )
+        .await;
         Ok(id)
     }
 }

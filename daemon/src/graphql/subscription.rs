@@ -1,18 +1,31 @@
-//! Subscriptions: events of the caller's tenant, filtered by what the role may see.
+//! Subscriptions: the events of the caller's tenant, filtered by what the role
+//! may see, resumable: `events(after: cursor)` first replays every logged event
+//! after the cursor, then continues live, with no gap and no duplicate.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object, Subscription, Union};
 use chrono::{DateTime, Utc};
+use entity::event_log;
 use futures_util::Stream;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::guard::RoleGuard;
+use super::messages::Message;
 use super::{identity, state};
 use crate::auth::{Identity, Role};
 use crate::bus::{ChangeAction, DirectoryEntity, Event as BusEvent, EventKind};
 use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Events replayed per database page.
+const REPLAY_PAGE: u64 = 200;
 
 /// A user, department, number, API key or the tenant changed. Refetch it by id.
 pub struct DirectoryChanged {
+    seq: i64,
     entity: DirectoryEntity,
     id: i64,
     action: ChangeAction,
@@ -21,6 +34,10 @@ pub struct DirectoryChanged {
 
 #[Object]
 impl DirectoryChanged {
+    /// Resume after this event with `events(after: cursor)`.
+    async fn cursor(&self) -> String {
+        self.seq.to_string()
+    }
     async fn entity(&self) -> DirectoryEntity {
         self.entity
     }
@@ -35,35 +52,94 @@ impl DirectoryChanged {
     }
 }
 
+/// A message was stored: inbound from a customer, or an outbound reply queued.
+pub struct MessageAdded {
+    seq: i64,
+    message_id: i64,
+    conversation_id: i64,
+    tenant_id: i64,
+    at: DateTime<Utc>,
+}
+
+#[Object]
+impl MessageAdded {
+    /// Resume after this event with `events(after: cursor)`.
+    async fn cursor(&self) -> String {
+        self.seq.to_string()
+    }
+    async fn conversation_id(&self) -> ID {
+        ID(self.conversation_id.to_string())
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+    /// The message as it is now (null if it was deleted since).
+    async fn message(&self, ctx: &Context<'_>) -> Result<Option<Message>, ApiError> {
+        Ok(entity::messages::Entity::find_by_id(self.message_id)
+            .filter(entity::messages::Column::TenantId.eq(self.tenant_id))
+            .one(&state(ctx)?.db)
+            .await?
+            .map(Message))
+    }
+}
+
 /// Every event type a subscriber can receive.
 #[derive(Union)]
 pub enum Event {
     DirectoryChanged(DirectoryChanged),
-}
-
-/// Whether `who` may see `event`.
-fn visible(who: &Identity, event: &BusEvent) -> bool {
-    if event.tenant_id != who.tenant_id {
-        return false;
-    }
-    match &event.kind {
-        EventKind::DirectoryChanged { entity, id, .. } => {
-            who.has_role(Role::Manager)
-                || (*entity == DirectoryEntity::User && who.user_id == Some(*id))
-                || *entity == DirectoryEntity::Tenant
-        }
-    }
+    MessageAdded(MessageAdded),
 }
 
 fn to_graphql(event: &BusEvent) -> Event {
     match &event.kind {
         EventKind::DirectoryChanged { entity, id, action } => {
             Event::DirectoryChanged(DirectoryChanged {
+                seq: event.seq,
                 entity: *entity,
                 id: *id,
                 action: *action,
                 at: event.at,
             })
+        }
+        EventKind::MessageAdded {
+            message_id,
+            conversation_id,
+        } => Event::MessageAdded(MessageAdded {
+            seq: event.seq,
+            message_id: *message_id,
+            conversation_id: *conversation_id,
+            tenant_id: event.tenant_id,
+            at: event.at,
+        }),
+    }
+}
+
+/// Whether `who` may see `event` (agents: changes to themselves, the tenant,
+/// and messages of conversations assigned to them).
+async fn visible(st: &AppState, who: &Identity, event: &BusEvent) -> bool {
+    if event.tenant_id != who.tenant_id {
+        return false;
+    }
+    if who.has_role(Role::Manager) {
+        return true;
+    }
+    match &event.kind {
+        EventKind::DirectoryChanged { entity, id, .. } => {
+            (*entity == DirectoryEntity::User && who.user_id == Some(*id))
+                || *entity == DirectoryEntity::Tenant
+        }
+        EventKind::MessageAdded {
+            conversation_id, ..
+        } => {
+            let Some(uid) = who.user_id else {
+                return false;
+            };
+            entity::conversations::Entity::find_by_id(*conversation_id)
+                .one(&st.db)
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|c| c.assignee_id == Some(uid))
         }
     }
 }
@@ -77,43 +153,123 @@ impl Drop for GaugeGuard {
     }
 }
 
+struct Cursor {
+    rx: tokio::sync::broadcast::Receiver<Arc<BusEvent>>,
+    who: Identity,
+    st: AppState,
+    _guard: GaugeGuard,
+    backlog: VecDeque<BusEvent>,
+    /// Highest sequence number delivered or queued for delivery.
+    last: i64,
+    replaying: bool,
+}
+
+impl Cursor {
+    /// The next event for this subscriber; `None` ends the stream.
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(e) = self.backlog.pop_front() {
+                if visible(&self.st, &self.who, &e).await {
+                    return Some(to_graphql(&e));
+                }
+                continue;
+            }
+            if self.replaying {
+                let page = event_log::Entity::find()
+                    .filter(event_log::Column::TenantId.eq(self.who.tenant_id))
+                    .filter(event_log::Column::Seq.gt(self.last))
+                    .order_by_asc(event_log::Column::Seq)
+                    .limit(REPLAY_PAGE)
+                    .all(&self.st.db)
+                    .await;
+                match page {
+                    Ok(rows) if rows.is_empty() => self.replaying = false,
+                    Ok(rows) => {
+                        for r in rows {
+                            self.last = r.seq;
+                            match serde_json::from_value::<EventKind>(r.payload) {
+                                Ok(kind) => self.backlog.push_back(BusEvent {
+                                    tenant_id: r.tenant_id,
+                                    seq: r.seq,
+                                    at: r.created_at,
+                                    kind,
+                                }),
+                                Err(e) => {
+                                    tracing::warn!(seq = r.seq, error = %e, "unreadable logged event skipped")
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "event replay failed; closing the subscription");
+                        return None;
+                    }
+                }
+                continue;
+            }
+            match self.rx.recv().await {
+                Ok(ev) if ev.tenant_id == self.who.tenant_id && ev.seq > self.last => {
+                    self.last = ev.seq;
+                    if visible(&self.st, &self.who, &ev).await {
+                        return Some(to_graphql(&ev));
+                    }
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(
+                        missed,
+                        tenant_id = self.who.tenant_id,
+                        "subscriber fell behind; closing its stream (it resumes with its cursor)"
+                    );
+                    return None;
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
 pub struct SubscriptionRoot;
 
 #[Subscription]
 impl SubscriptionRoot {
-    /// Live events of the caller's tenant (agents: changes to themselves and
-    /// the tenant; managers and admins: every directory change).
+    /// Events of the caller's tenant. With `after` (a `cursor` from an earlier
+    /// event, or "0" for the whole log), every logged event after it is
+    /// replayed first, then live ones follow, with no gap and no duplicate.
+    /// Without `after`, live events only. Agents see changes to themselves and
+    /// to the tenant, and messages of conversations assigned to them.
     #[graphql(guard = "RoleGuard::read(Role::Agent)")]
     async fn events(
         &self,
         ctx: &Context<'_>,
+        after: Option<String>,
     ) -> Result<impl Stream<Item = Event> + use<>, ApiError> {
         let who = identity(ctx)?.clone();
-        let st = state(ctx)?;
+        let st = state(ctx)?.clone();
+        let after = match after {
+            Some(a) => Some(
+                a.trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|v| *v >= 0)
+                    .ok_or_else(|| ApiError::BadInput("`after` is not an event cursor".into()))?,
+            ),
+            None => None,
+        };
+        // subscribe before reading the log, so nothing committed in between is missed
         let rx = st.bus.subscribe();
         st.metrics.subscriptions_open.inc();
-        let guard = GaugeGuard(st.metrics.subscriptions_open.clone());
-        Ok(futures_util::stream::unfold(
-            (rx, who, guard),
-            |(mut rx, who, guard)| async move {
-                loop {
-                    match rx.recv().await {
-                        Ok(ev) if visible(&who, &ev) => {
-                            return Some((to_graphql(&ev), (rx, who, guard)));
-                        }
-                        Ok(_) => {}
-                        Err(RecvError::Lagged(missed)) => {
-                            tracing::warn!(
-                                missed,
-                                tenant_id = who.tenant_id,
-                                "subscriber fell behind; closing its stream"
-                            );
-                            return None;
-                        }
-                        Err(RecvError::Closed) => return None,
-                    }
-                }
-            },
-        ))
+        let cursor = Cursor {
+            rx,
+            _guard: GaugeGuard(st.metrics.subscriptions_open.clone()),
+            backlog: VecDeque::new(),
+            last: after.unwrap_or(0),
+            replaying: after.is_some(),
+            who,
+            st,
+        };
+        Ok(futures_util::stream::unfold(cursor, |mut c| async move {
+            c.next().await.map(|e| (e, c))
+        }))
     }
 }

@@ -95,12 +95,15 @@ impl TenantMutation {
         )
         .await?;
         txn.commit().await?;
-        st.bus.directory(
+        st.emit(
             me.tenant_id,
-            DirectoryEntity::Tenant,
-            t.id,
-            ChangeAction::Updated,
-        );
+            crate::bus::EventKind::DirectoryChanged {
+                entity: DirectoryEntity::Tenant,
+                id: t.id,
+                action: ChangeAction::Updated,
+            },
+        )
+        .await;
         Ok(Tenant(t))
     }
 }

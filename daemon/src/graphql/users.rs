@@ -131,12 +131,15 @@ impl UserMutation {
         )
         .await?;
         txn.commit().await?;
-        st.bus.directory(
+        st.emit(
             me.tenant_id,
-            DirectoryEntity::User,
-            user.id,
-            ChangeAction::Created,
-        );
+            crate::bus::EventKind::DirectoryChanged {
+                entity: DirectoryEntity::User,
+                id: user.id,
+                action: ChangeAction::Created,
+            },
+        )
+        .await;
         Ok(InviteUserPayload {
             user: User(user),
             invite_token: token,
@@ -167,12 +170,15 @@ impl UserMutation {
         )
         .await?;
         txn.commit().await?;
-        st.bus.directory(
+        st.emit(
             me.tenant_id,
-            DirectoryEntity::User,
-            id,
-            ChangeAction::Updated,
-        );
+            crate::bus::EventKind::DirectoryChanged {
+                entity: DirectoryEntity::User,
+                id,
+                action: ChangeAction::Updated,
+            },
+        )
+        .await;
         Ok(User(user))
     }
 
@@ -216,11 +222,14 @@ async fn set_disabled(ctx: &Context<'_>, id: i64, disabled: bool) -> ApiResult<U
     )
     .await?;
     txn.commit().await?;
-    st.bus.directory(
+    st.emit(
         me.tenant_id,
-        DirectoryEntity::User,
-        id,
-        ChangeAction::Updated,
-    );
+        crate::bus::EventKind::DirectoryChanged {
+            entity: DirectoryEntity::User,
+            id,
+            action: ChangeAction::Updated,
+        },
+    )
+    .await;
     Ok(User(user))
 }

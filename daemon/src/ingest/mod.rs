@@ -56,10 +56,16 @@ impl std::fmt::Debug for Ingestor {
 
 impl Ingestor {
     /// Starts the writer task for `db`.
-    pub fn start(db: DatabaseConnection, settings: &IngestSettings, metrics: Arc<Metrics>) -> Self {
+    pub fn start(
+        db: DatabaseConnection,
+        settings: &IngestSettings,
+        metrics: Arc<Metrics>,
+        bus: crate::bus::Bus,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(settings.queue_capacity);
         let writer = Writer {
             db,
+            bus,
             rx,
             max: settings.batch_max_notifications.max(1),
             wait: Duration::from_millis(settings.batch_max_wait_ms),
@@ -92,6 +98,7 @@ impl Ingestor {
 
 struct Writer {
     db: DatabaseConnection,
+    bus: crate::bus::Bus,
     rx: mpsc::Receiver<Job>,
     max: usize,
     wait: Duration,
@@ -121,7 +128,10 @@ impl Writer {
             // a panic in one batch must not take the writer (and every webhook) down;
             // its handlers see their oneshot dropped and answer 503, Meta retries
             let guarded = std::panic::AssertUnwindSafe(self.commit(batch));
-            if futures_util::FutureExt::catch_unwind(guarded).await.is_err() {
+            if futures_util::FutureExt::catch_unwind(guarded)
+                .await
+                .is_err()
+            {
                 tracing::error!("ingest batch panicked; its webhooks were answered 503");
             }
         }
@@ -140,11 +150,13 @@ impl Writer {
             merged.statuses.extend(job.input.statuses.iter().cloned());
             merged.templates.extend(job.input.templates.iter().cloned());
             merged.accepted.extend(job.input.accepted.iter().cloned());
+            merged.events.extend(job.input.events.iter().cloned());
         }
         let messages = merged.inbound.len() + merged.statuses.len();
         match self.write(merged).await {
             Ok(outcome) => {
                 self.observe(started, n, messages, &outcome);
+                self.publish(&outcome);
                 for job in batch {
                     let _ = job.reply.send(Ok(outcome_for(&job.input, &outcome)));
                 }
@@ -157,6 +169,7 @@ impl Writer {
                     let res = self.write(job.input).await;
                     if let Ok(o) = &res {
                         self.observe(started, 1, m, o);
+                        self.publish(o);
                     }
                     let _ = job.reply.send(res);
                 }
@@ -184,6 +197,13 @@ impl Writer {
             .await
             .map_err(|e| IngestError::Commit(e.to_string()))?;
         Ok(outcome)
+    }
+
+    /// Publishes the committed events, in sequence order.
+    fn publish(&self, outcome: &WriteOutcome) {
+        for e in &outcome.events {
+            self.bus.publish(e.clone());
+        }
     }
 
     fn observe(&self, started: Instant, jobs: usize, messages: usize, outcome: &WriteOutcome) {
@@ -214,6 +234,7 @@ fn outcome_for(input: &BatchInput, all: &WriteOutcome) -> WriteOutcome {
     WriteOutcome {
         duplicates: mine.len().saturating_sub(inserted.len()),
         media: all.media,
+        events: Vec::new(),
         inserted,
         statuses: input.statuses.len(),
     }

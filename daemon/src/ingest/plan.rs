@@ -100,6 +100,8 @@ pub struct BatchPlan {
     pub status_updates: Vec<StatusUpdate>,
     pub templates: Vec<TemplateRow>,
     pub accepted: Vec<AcceptedRow>,
+    /// Events to sequence and log (besides those the batch itself produces).
+    pub events: Vec<(i64, crate::bus::EventKind)>,
     /// Inbound messages dropped as in-batch duplicates.
     pub duplicates_in_batch: usize,
 }
@@ -126,6 +128,8 @@ pub struct BatchInput {
     pub statuses: Vec<StatusRow>,
     pub templates: Vec<TemplateRow>,
     pub accepted: Vec<AcceptedRow>,
+    /// (tenant, event) to append to the tenant's event log.
+    pub events: Vec<(i64, crate::bus::EventKind)>,
 }
 
 fn min_time(a: Option<DateTime<Utc>>, b: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -223,6 +227,7 @@ pub fn plan(input: BatchInput) -> BatchPlan {
     }
     out.templates = input.templates;
     out.accepted = input.accepted;
+    out.events = input.events;
     out
 }
 

@@ -7,7 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    contacts, conversations, media_files, message_status_events, messages, outbox, templates,
+    contacts, conversations, event_log, media_files, message_status_events, messages, outbox,
+    templates,
 };
 use sea_orm::sea_query::{
     CaseStatement, Expr, ExprTrait, Func, OnConflict, Query, ReturningClause,
@@ -40,6 +41,8 @@ pub struct WriteOutcome {
     pub statuses: usize,
     /// Media downloads queued (rows in `media_files`).
     pub media: usize,
+    /// Events appended to the event log, in sequence order per tenant.
+    pub events: Vec<crate::bus::Event>,
 }
 
 fn now() -> DateTime<Utc> {
@@ -121,6 +124,7 @@ pub async fn write_plan(
         && plan.status_updates.is_empty()
         && plan.templates.is_empty()
         && plan.accepted.is_empty()
+        && plan.events.is_empty()
     {
         return Ok(out);
     }
@@ -361,7 +365,82 @@ pub async fn write_plan(
             .to_owned();
         txn.execute(&q).await?;
     }
+    // 5. the event log: this batch's new messages and the events handed in,
+    //    sequenced per tenant in commit order (one writer per database)
+    let mut kinds: Vec<(i64, crate::bus::EventKind)> = out
+        .inserted
+        .iter()
+        .map(|m| {
+            (
+                m.tenant_id,
+                crate::bus::EventKind::MessageAdded {
+                    message_id: m.id,
+                    conversation_id: m.conversation_id,
+                },
+            )
+        })
+        .collect();
+    kinds.extend(plan.events.iter().cloned());
+    out.events = append_events(txn, kinds, t).await?;
     Ok(out)
+}
+
+/// Appends events to the tenants' logs with the next sequence numbers.
+pub async fn append_events(
+    txn: &impl ConnectionTrait,
+    kinds: Vec<(i64, crate::bus::EventKind)>,
+    t: DateTime<Utc>,
+) -> Result<Vec<crate::bus::Event>, DbErr> {
+    let mut next: HashMap<i64, i64> = HashMap::new();
+    let mut events = Vec::with_capacity(kinds.len());
+    for (tenant, kind) in kinds {
+        let seq = match next.get(&tenant) {
+            Some(s) => *s,
+            None => {
+                let q = Query::select()
+                    .expr(Expr::col(event_log::Column::Seq).max())
+                    .from(event_log::Entity.table_ref())
+                    .and_where(Expr::col(event_log::Column::TenantId).eq(tenant))
+                    .to_owned();
+                let max: Option<i64> = match txn.query_one(&q).await? {
+                    Some(row) => row.try_get_by_index(0)?,
+                    None => None,
+                };
+                max.unwrap_or(0) + 1
+            }
+        };
+        next.insert(tenant, seq + 1);
+        events.push(crate::bus::Event {
+            tenant_id: tenant,
+            seq,
+            at: t,
+            kind,
+        });
+    }
+    for chunk in chunks(&events) {
+        let mut q = Query::insert();
+        q.into_table(event_log::Entity.table_ref()).columns([
+            event_log::Column::TenantId,
+            event_log::Column::Seq,
+            event_log::Column::Kind,
+            event_log::Column::Payload,
+            event_log::Column::CreatedAt,
+        ]);
+        for e in chunk {
+            q.values([
+                e.tenant_id.into(),
+                e.seq.into(),
+                e.kind.name().into(),
+                serde_json::to_value(&e.kind)
+                    .map_err(|err| DbErr::Custom(err.to_string()))?
+                    .into(),
+                t.into(),
+            ])
+            .map_err(|err| DbErr::Custom(err.to_string()))?;
+        }
+        txn.execute(&q).await?;
+    }
+    Ok(events)
 }
 
 /// Moves one message's status forward (never backwards) and fills the

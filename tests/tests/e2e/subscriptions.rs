@@ -169,3 +169,128 @@ async fn connection_init_requires_valid_credentials() {
     }
     app.stop().await;
 }
+
+async fn subscribe_after(app: &TestApp, token: &str, after: Option<&str>) -> Ws {
+    let mut ws = connect(app, "graphql-transport-ws").await;
+    send(
+        &mut ws,
+        json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}}),
+    )
+    .await;
+    let ack = next_json(&mut ws, Duration::from_secs(5))
+        .await
+        .expect("ack");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    send(
+        &mut ws,
+        json!({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($a:String){ events(after:$a) { __typename ... on MessageAdded { cursor conversationId message { text direction } } ... on DirectoryChanged { cursor } } }",
+            "variables": {"a": after}}}),
+    )
+    .await;
+    ws
+}
+
+fn inbound(wamid: &str, text: &str) -> String {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550100", "phone_number_id": crate::webhook::PHONE_NUMBER_ID},
+        "contacts": [{"profile": {"name": "Ann"}, "wa_id": "4915100002222"}],
+        "messages": [{"from": "4915100002222", "id": wamid, "timestamp": "1763900000", "type": "text", "text": {"body": text}}]}}]}]})
+    .to_string()
+}
+
+async fn resumes_with_its_cursor_without_gap_or_duplicate(backend: Backend) {
+    let (app, _) = crate::webhook::app_with_number(backend).await;
+    let admin = app.login("admin@acme.test", PW).await;
+    let mut ws = subscribe_after(&app, &admin, Some("0")).await;
+    // the log already holds the number's DirectoryChanged; then an inbound message arrives live
+    let first = next_json(&mut ws, Duration::from_secs(5))
+        .await
+        .expect("replayed event");
+    assert_eq!(
+        first["payload"]["data"]["events"]["__typename"], "DirectoryChanged",
+        "{first}"
+    );
+    assert_eq!(
+        crate::webhook::post(
+            &app,
+            &inbound("wamid.R0", "live one"),
+            Some(crate::webhook::APP_SECRET)
+        )
+        .await,
+        200
+    );
+    let live = next_json(&mut ws, Duration::from_secs(5))
+        .await
+        .expect("live event");
+    let ev = &live["payload"]["data"]["events"];
+    assert_eq!(ev["__typename"], "MessageAdded", "{live}");
+    assert_eq!(
+        ev["message"],
+        json!({"text": "live one", "direction": "INBOUND"})
+    );
+    let cursor = ev["cursor"].as_str().expect("cursor").to_string();
+    drop(ws);
+
+    // while disconnected: 100 more messages
+    for i in 0..100 {
+        let body = inbound(&format!("wamid.R{}", i + 1), &format!("missed {i}"));
+        assert_eq!(
+            crate::webhook::post(&app, &body, Some(crate::webhook::APP_SECRET)).await,
+            200
+        );
+    }
+    let mut ws = subscribe_after(&app, &admin, Some(&cursor)).await;
+    let mut texts = Vec::new();
+    let mut last: i64 = cursor.parse().expect("int");
+    while texts.len() < 100 {
+        let msg = next_json(&mut ws, Duration::from_secs(10))
+            .await
+            .expect("replayed");
+        let ev = &msg["payload"]["data"]["events"];
+        let seq: i64 = ev["cursor"]
+            .as_str()
+            .and_then(|c| c.parse().ok())
+            .expect("cursor");
+        assert_eq!(seq, last + 1, "in order, no gap: {msg}");
+        last = seq;
+        texts.push(ev["message"]["text"].as_str().expect("text").to_string());
+    }
+    let expected: Vec<String> = (0..100).map(|i| format!("missed {i}")).collect();
+    assert_eq!(texts, expected);
+    // then live again, and nothing twice
+    assert!(
+        next_json(&mut ws, Duration::from_millis(300))
+            .await
+            .is_none(),
+        "no duplicate after the replay"
+    );
+    assert_eq!(
+        crate::webhook::post(
+            &app,
+            &inbound("wamid.R999", "live two"),
+            Some(crate::webhook::APP_SECRET)
+        )
+        .await,
+        200
+    );
+    let live = next_json(&mut ws, Duration::from_secs(5))
+        .await
+        .expect("live after replay");
+    assert_eq!(
+        live["payload"]["data"]["events"]["message"]["text"],
+        "live two"
+    );
+    // a bad cursor is refused clearly
+    let mut bad = subscribe_after(&app, &admin, Some("yesterday")).await;
+    let err = next_json(&mut bad, Duration::from_secs(5))
+        .await
+        .expect("error");
+    assert_eq!(
+        err["payload"]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{err}"
+    );
+    app.stop().await;
+}
+
+crate::backends!(resumes_with_its_cursor_without_gap_or_duplicate);
