@@ -109,6 +109,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         settings.auth.login_attempts_per_account_per_minute,
     ));
     spawn_limiter_cleanup(Arc::downgrade(&limiter));
+    spawn_event_log_retention(db.clone(), settings.events.retention_hours);
     let metrics = Arc::new(Metrics::new());
     metrics
         .db_pool_max
@@ -159,6 +160,22 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         bus,
         redis,
     })
+}
+
+/// Deletes logged events past their retention, hourly.
+fn spawn_event_log_retention(db: sea_orm::DatabaseConnection, hours: u32) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let before = chrono::Utc::now() - chrono::Duration::hours(i64::from(hours));
+            match store::events::delete_before(&db, before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "event log retention"),
+                Err(e) => tracing::warn!(error = %e, "event log retention failed"),
+            }
+        }
+    });
 }
 
 fn spawn_limiter_cleanup(limiter: std::sync::Weak<LoginLimiter>) {

@@ -55,6 +55,8 @@ pub struct Settings {
     pub whatsapp: WhatsAppSettings,
     /// Durable webhook ingest (group commit).
     pub ingest: IngestSettings,
+    /// The per-tenant event log behind resumable subscriptions.
+    pub events: EventSettings,
     /// GraphQL limits.
     pub graphql: GraphqlSettings,
     /// Logging.
@@ -258,6 +260,22 @@ impl Default for IngestSettings {
             batch_max_notifications: 512,
             batch_max_wait_ms: 2,
             queue_capacity: 16384,
+        }
+    }
+}
+
+/// `[events]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventSettings {
+    /// Hours logged events are kept for resuming subscriptions. Default `72`.
+    pub retention_hours: u32,
+}
+
+impl Default for EventSettings {
+    fn default() -> Self {
+        Self {
+            retention_hours: 72,
         }
     }
 }

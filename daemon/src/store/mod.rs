@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod departments;
+pub mod events;
 pub mod messages;
 pub mod numbers;
 pub mod outbox;

@@ -8,6 +8,7 @@ mod auth;
 mod directory;
 mod limits;
 mod ops;
+mod retention;
 mod sending;
 mod subscriptions;
 mod tenancy;
