@@ -175,7 +175,7 @@ impl Conversation {
 /// Loads a conversation the caller may see: managers and admins any of the
 /// tenant, agents (and agent-role API keys, which have no user) only those
 /// assigned to them.
-async fn visible_conversation(
+pub(crate) async fn visible_conversation(
     ctx: &Context<'_>,
     me: &Identity,
     id: &ID,

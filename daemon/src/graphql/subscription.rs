@@ -162,15 +162,35 @@ struct Cursor {
     /// Highest sequence number delivered or queued for delivery.
     last: i64,
     replaying: bool,
+    /// Only messages of this conversation (typed `messageAdded` subscription).
+    conversation: Option<i64>,
+    finished: bool,
 }
 
 impl Cursor {
-    /// The next event for this subscriber; `None` ends the stream.
-    async fn next(&mut self) -> Option<Event> {
+    fn wanted(&self, e: &BusEvent) -> bool {
+        match (self.conversation, &e.kind) {
+            (None, _) => true,
+            (
+                Some(c),
+                EventKind::MessageAdded {
+                    conversation_id, ..
+                },
+            ) => *conversation_id == c,
+            (Some(_), _) => false,
+        }
+    }
+
+    /// The next event for this subscriber; an error (then the end) when it fell
+    /// behind; `None` ends the stream.
+    async fn next(&mut self) -> Option<Result<Event, ApiError>> {
+        if self.finished {
+            return None;
+        }
         loop {
             if let Some(e) = self.backlog.pop_front() {
-                if visible(&self.st, &self.who, &e).await {
-                    return Some(to_graphql(&e));
+                if self.wanted(&e) && visible(&self.st, &self.who, &e).await {
+                    return Some(Ok(to_graphql(&e)));
                 }
                 continue;
             }
@@ -210,8 +230,8 @@ impl Cursor {
             match self.rx.recv().await {
                 Ok(ev) if ev.tenant_id == self.who.tenant_id && ev.seq > self.last => {
                     self.last = ev.seq;
-                    if visible(&self.st, &self.who, &ev).await {
-                        return Some(to_graphql(&ev));
+                    if self.wanted(&ev) && visible(&self.st, &self.who, &ev).await {
+                        return Some(Ok(to_graphql(&ev)));
                     }
                 }
                 Ok(_) => {}
@@ -221,12 +241,53 @@ impl Cursor {
                         tenant_id = self.who.tenant_id,
                         "subscriber fell behind; closing its stream (it resumes with its cursor)"
                     );
-                    return None;
+                    self.finished = true;
+                    return Some(Err(ApiError::Overloaded));
                 }
                 Err(RecvError::Closed) => return None,
             }
         }
     }
+}
+
+fn parse_after(after: Option<String>) -> Result<Option<i64>, ApiError> {
+    match after {
+        Some(a) => Ok(Some(
+            a.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|v| *v >= 0)
+                .ok_or_else(|| ApiError::BadInput("`after` is not an event cursor".into()))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// A resumable stream of the caller's events, optionally of one conversation.
+fn event_stream(
+    who: Identity,
+    st: AppState,
+    after: Option<i64>,
+    conversation: Option<i64>,
+) -> impl Stream<Item = Result<Event, ApiError>> {
+    // subscribe before reading the log, so nothing committed in between is missed
+    let rx = st.bus.subscribe();
+    st.metrics.subscriptions_open.inc();
+    let cursor = Cursor {
+        rx,
+        _guard: GaugeGuard(st.metrics.subscriptions_open.clone()),
+        backlog: VecDeque::new(),
+        last: after.unwrap_or(0),
+        replaying: after.is_some(),
+        conversation,
+        finished: false,
+        who,
+        st,
+    };
+    futures_util::stream::unfold(
+        cursor,
+        |mut c| async move { c.next().await.map(|e| (e, c)) },
+    )
 }
 
 pub struct SubscriptionRoot;
@@ -243,33 +304,34 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
         after: Option<String>,
-    ) -> Result<impl Stream<Item = Event> + use<>, ApiError> {
+    ) -> Result<impl Stream<Item = Result<Event, ApiError>> + use<>, ApiError> {
         let who = identity(ctx)?.clone();
         let st = state(ctx)?.clone();
-        let after = match after {
-            Some(a) => Some(
-                a.trim()
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|v| *v >= 0)
-                    .ok_or_else(|| ApiError::BadInput("`after` is not an event cursor".into()))?,
-            ),
-            None => None,
-        };
-        // subscribe before reading the log, so nothing committed in between is missed
-        let rx = st.bus.subscribe();
-        st.metrics.subscriptions_open.inc();
-        let cursor = Cursor {
-            rx,
-            _guard: GaugeGuard(st.metrics.subscriptions_open.clone()),
-            backlog: VecDeque::new(),
-            last: after.unwrap_or(0),
-            replaying: after.is_some(),
-            who,
-            st,
-        };
-        Ok(futures_util::stream::unfold(cursor, |mut c| async move {
-            c.next().await.map(|e| (e, c))
-        }))
+        Ok(event_stream(who, st, parse_after(after)?, None))
+    }
+
+    /// Messages added to one conversation (the caller must be able to see it),
+    /// resumable with `after` like `events`.
+    #[graphql(guard = "RoleGuard::read(Role::Agent)")]
+    async fn message_added(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = Result<MessageAdded, ApiError>> + use<>, ApiError> {
+        use futures_util::StreamExt;
+        let who = identity(ctx)?.clone();
+        let st = state(ctx)?.clone();
+        let conv = super::messages::visible_conversation(ctx, &who, &conversation_id).await?;
+        let after = parse_after(after)?;
+        Ok(
+            event_stream(who, st, after, Some(conv.id)).filter_map(|r| async move {
+                match r {
+                    Ok(Event::MessageAdded(m)) => Some(Ok(m)),
+                    Ok(Event::DirectoryChanged(_)) => None,
+                    Err(e) => Some(Err(e)),
+                }
+            }),
+        )
     }
 }

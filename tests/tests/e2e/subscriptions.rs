@@ -293,4 +293,89 @@ async fn resumes_with_its_cursor_without_gap_or_duplicate(backend: Backend) {
     app.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_added_follows_one_conversation() {
+    let (app, _) = crate::webhook::app_with_number(Backend::Sqlite).await;
+    let admin = app.login("admin@acme.test", PW).await;
+    // two customers, two conversations
+    let other = inbound("wamid.O1", "other customer").replace("4915100002222", "4915100003333");
+    assert_eq!(
+        crate::webhook::post(&app, &other, Some(crate::webhook::APP_SECRET)).await,
+        200
+    );
+    assert_eq!(
+        crate::webhook::post(
+            &app,
+            &inbound("wamid.M1", "first"),
+            Some(crate::webhook::APP_SECRET)
+        )
+        .await,
+        200
+    );
+    let contact = {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let c = entity::contacts::Entity::find()
+            .filter(entity::contacts::Column::WaId.eq("4915100002222"))
+            .one(&app.db)
+            .await
+            .expect("q")
+            .expect("contact");
+        entity::conversations::Entity::find()
+            .filter(entity::conversations::Column::ContactId.eq(c.id))
+            .one(&app.db)
+            .await
+            .expect("q")
+            .expect("conversation")
+            .id
+    };
+    let mut ws = connect(&app, "graphql-transport-ws").await;
+    send(
+        &mut ws,
+        json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {admin}")}}),
+    )
+    .await;
+    assert_eq!(
+        next_json(&mut ws, Duration::from_secs(5))
+            .await
+            .expect("ack")["type"],
+        "connection_ack"
+    );
+    send(&mut ws, json!({"id": "1", "type": "subscribe", "payload": {
+        "query": "subscription($c:ID!){ messageAdded(conversationId:$c, after:\"0\") { cursor message { text } } }",
+        "variables": {"c": contact.to_string()}}})).await;
+    let replayed = next_json(&mut ws, Duration::from_secs(5))
+        .await
+        .expect("replayed");
+    assert_eq!(
+        replayed["payload"]["data"]["messageAdded"]["message"]["text"], "first",
+        "{replayed}"
+    );
+    assert_eq!(
+        crate::webhook::post(
+            &app,
+            &other.replace("wamid.O1", "wamid.O2"),
+            Some(crate::webhook::APP_SECRET)
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        crate::webhook::post(
+            &app,
+            &inbound("wamid.M2", "second"),
+            Some(crate::webhook::APP_SECRET)
+        )
+        .await,
+        200
+    );
+    let live = next_json(&mut ws, Duration::from_secs(5))
+        .await
+        .expect("live");
+    assert_eq!(
+        live["payload"]["data"]["messageAdded"]["message"]["text"], "second",
+        "only this conversation: {live}"
+    );
+    app.stop().await;
+}
+
 crate::backends!(resumes_with_its_cursor_without_gap_or_duplicate);
