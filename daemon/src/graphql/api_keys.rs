@@ -7,7 +7,7 @@ use sea_orm::TransactionTrait;
 use super::guard::RoleGuard;
 use super::pagination::{self, IdCursor};
 use super::types::ApiKey;
-use super::{client_ip, identity, parse_id, state};
+use super::{Change, commit_change, identity, parse_id, state};
 use crate::auth::{Role, Scope, api_key};
 use crate::bus::{ChangeAction, DirectoryEntity};
 use crate::error::{ApiError, ApiResult};
@@ -94,26 +94,18 @@ impl ApiKeyMutation {
             },
         )
         .await?;
-        store::audit::record(
-            &txn,
-            me,
-            "api_key.create",
-            "api_key",
-            Some(key.id),
-            serde_json::json!({"role": input.role.as_str()}),
-            client_ip(ctx),
-        )
-        .await?;
-        txn.commit().await?;
-        st.emit(
-            me.tenant_id,
-            crate::bus::EventKind::DirectoryChanged {
+        commit_change(
+            ctx,
+            txn,
+            Change {
+                action: "api_key.create",
                 entity: DirectoryEntity::ApiKey,
                 id: key.id,
-                action: ChangeAction::Created,
+                kind: ChangeAction::Created,
+                details: serde_json::json!({"role": input.role.as_str()}),
             },
         )
-        .await;
+        .await?;
         Ok(CreateApiKeyPayload {
             api_key: ApiKey(key),
             secret: generated.secret,
@@ -128,26 +120,18 @@ impl ApiKeyMutation {
         let txn = st.db.begin().await?;
         let id = parse_id(&id, "API key")?;
         let key = store::api_keys::revoke(&txn, me.tenant_id, id).await?;
-        store::audit::record(
-            &txn,
-            me,
-            "api_key.revoke",
-            "api_key",
-            Some(id),
-            serde_json::json!({}),
-            client_ip(ctx),
-        )
-        .await?;
-        txn.commit().await?;
-        st.emit(
-            me.tenant_id,
-            crate::bus::EventKind::DirectoryChanged {
+        commit_change(
+            ctx,
+            txn,
+            Change {
+                action: "api_key.revoke",
                 entity: DirectoryEntity::ApiKey,
                 id,
-                action: ChangeAction::Updated,
+                kind: ChangeAction::Updated,
+                details: serde_json::json!({}),
             },
         )
-        .await;
+        .await?;
         Ok(ApiKey(key))
     }
 }

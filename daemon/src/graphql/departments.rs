@@ -7,7 +7,7 @@ use sea_orm::TransactionTrait;
 use super::guard::RoleGuard;
 use super::pagination::{self, IdCursor};
 use super::types::Department;
-use super::{client_ip, identity, parse_id, state};
+use super::{Change, commit_change, identity, parse_id, state};
 use crate::auth::Role;
 use crate::bus::{ChangeAction, DirectoryEntity};
 use crate::error::{ApiError, ApiResult};
@@ -102,26 +102,18 @@ impl DepartmentMutation {
             &description(&input.description)?,
         )
         .await?;
-        store::audit::record(
-            &txn,
-            me,
-            "department.create",
-            "department",
-            Some(d.id),
-            serde_json::json!({"name": d.name}),
-            client_ip(ctx),
-        )
-        .await?;
-        txn.commit().await?;
-        st.emit(
-            me.tenant_id,
-            crate::bus::EventKind::DirectoryChanged {
+        commit_change(
+            ctx,
+            txn,
+            Change {
+                action: "department.create",
                 entity: DirectoryEntity::Department,
                 id: d.id,
-                action: ChangeAction::Created,
+                kind: ChangeAction::Created,
+                details: serde_json::json!({"name": d.name}),
             },
         )
-        .await;
+        .await?;
         Ok(Department(d))
     }
 
@@ -143,26 +135,18 @@ impl DepartmentMutation {
             .map_err(ApiError::BadInput)?;
         let desc = input.description.map(|d| description(&d)).transpose()?;
         let d = store::departments::update(&txn, me.tenant_id, id, name, desc).await?;
-        store::audit::record(
-            &txn,
-            me,
-            "department.update",
-            "department",
-            Some(id),
-            serde_json::json!({}),
-            client_ip(ctx),
-        )
-        .await?;
-        txn.commit().await?;
-        st.emit(
-            me.tenant_id,
-            crate::bus::EventKind::DirectoryChanged {
+        commit_change(
+            ctx,
+            txn,
+            Change {
+                action: "department.update",
                 entity: DirectoryEntity::Department,
                 id,
-                action: ChangeAction::Updated,
+                kind: ChangeAction::Updated,
+                details: serde_json::json!({}),
             },
         )
-        .await;
+        .await?;
         Ok(Department(d))
     }
 
@@ -174,26 +158,18 @@ impl DepartmentMutation {
         let txn = st.db.begin().await?;
         let num = parse_id(&id, "department")?;
         store::departments::delete(&txn, me.tenant_id, num).await?;
-        store::audit::record(
-            &txn,
-            me,
-            "department.delete",
-            "department",
-            Some(num),
-            serde_json::json!({}),
-            client_ip(ctx),
-        )
-        .await?;
-        txn.commit().await?;
-        st.emit(
-            me.tenant_id,
-            crate::bus::EventKind::DirectoryChanged {
+        commit_change(
+            ctx,
+            txn,
+            Change {
+                action: "department.delete",
                 entity: DirectoryEntity::Department,
                 id: num,
-                action: ChangeAction::Deleted,
+                kind: ChangeAction::Deleted,
+                details: serde_json::json!({}),
             },
         )
-        .await;
+        .await?;
         Ok(id)
     }
 
@@ -211,26 +187,18 @@ impl DepartmentMutation {
         let did = parse_id(&department_id, "department")?;
         let uid = parse_id(&user_id, "user")?;
         let d = store::departments::add_member(&txn, me.tenant_id, did, uid).await?;
-        store::audit::record(
-            &txn,
-            me,
-            "department.add_member",
-            "department",
-            Some(did),
-            serde_json::json!({"user_id": uid}),
-            client_ip(ctx),
-        )
-        .await?;
-        txn.commit().await?;
-        st.emit(
-            me.tenant_id,
-            crate::bus::EventKind::DirectoryChanged {
+        commit_change(
+            ctx,
+            txn,
+            Change {
+                action: "department.add_member",
                 entity: DirectoryEntity::Department,
                 id: did,
-                action: ChangeAction::Updated,
+                kind: ChangeAction::Updated,
+                details: serde_json::json!({"user_id": uid}),
             },
         )
-        .await;
+        .await?;
         Ok(Department(d))
     }
 
@@ -248,26 +216,18 @@ impl DepartmentMutation {
         let did = parse_id(&department_id, "department")?;
         let uid = parse_id(&user_id, "user")?;
         let d = store::departments::remove_member(&txn, me.tenant_id, did, uid).await?;
-        store::audit::record(
-            &txn,
-            me,
-            "department.remove_member",
-            "department",
-            Some(did),
-            serde_json::json!({"user_id": uid}),
-            client_ip(ctx),
-        )
-        .await?;
-        txn.commit().await?;
-        st.emit(
-            me.tenant_id,
-            crate::bus::EventKind::DirectoryChanged {
+        commit_change(
+            ctx,
+            txn,
+            Change {
+                action: "department.remove_member",
                 entity: DirectoryEntity::Department,
                 id: did,
-                action: ChangeAction::Updated,
+                kind: ChangeAction::Updated,
+                details: serde_json::json!({"user_id": uid}),
             },
         )
-        .await;
+        .await?;
         Ok(Department(d))
     }
 }

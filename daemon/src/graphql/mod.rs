@@ -92,6 +92,57 @@ pub(crate) fn client_ip(ctx: &Context<'_>) -> Option<String> {
     ctx.data_opt::<RequestMeta>().map(|m| m.ip.to_string())
 }
 
+/// An audited directory change, finished by [`commit_change`].
+pub(crate) struct Change {
+    /// Audit action, e.g. `department.create`.
+    pub action: &'static str,
+    pub entity: crate::bus::DirectoryEntity,
+    pub id: i64,
+    pub kind: crate::bus::ChangeAction,
+    /// Audit details.
+    pub details: serde_json::Value,
+}
+
+/// Finishes an admin mutation: writes its audit row in the same transaction,
+/// commits, then logs and publishes the `DirectoryChanged` event.
+pub(crate) async fn commit_change(
+    ctx: &Context<'_>,
+    txn: sea_orm::DatabaseTransaction,
+    c: Change,
+) -> ApiResult<()> {
+    use crate::bus::DirectoryEntity as E;
+    let me = identity(ctx)?;
+    let target = match c.entity {
+        E::User => "user",
+        E::Department => "department",
+        E::WhatsAppNumber => "whatsapp_number",
+        E::ApiKey => "api_key",
+        E::Tenant => "tenant",
+    };
+    crate::store::audit::record(
+        &txn,
+        me,
+        c.action,
+        target,
+        Some(c.id),
+        c.details,
+        client_ip(ctx),
+    )
+    .await?;
+    txn.commit().await?;
+    state(ctx)?
+        .emit(
+            me.tenant_id,
+            crate::bus::EventKind::DirectoryChanged {
+                entity: c.entity,
+                id: c.id,
+                action: c.kind,
+            },
+        )
+        .await;
+    Ok(())
+}
+
 /// Parses a GraphQL `ID` into a row id.
 pub(crate) fn parse_id(id: &ID, what: &'static str) -> ApiResult<i64> {
     id.parse::<i64>()

@@ -8,7 +8,7 @@ use sea_orm::TransactionTrait;
 use super::guard::RoleGuard;
 use super::pagination::{self, IdCursor};
 use super::types::WhatsAppNumber;
-use super::{client_ip, identity, parse_id, state};
+use super::{Change, commit_change, identity, parse_id, state};
 use crate::auth::Role;
 use crate::bus::{ChangeAction, DirectoryEntity};
 use crate::error::{ApiError, ApiResult};
@@ -123,27 +123,19 @@ impl NumberMutation {
             )?,
         };
         let n = store::numbers::create(&txn, new).await?;
-        store::audit::record(
-            &txn,
-            me,
-            "whatsapp_number.add",
-            "whatsapp_number",
-            Some(n.id),
-            serde_json::json!({"phone_number_id": n.phone_number_id}),
-            client_ip(ctx),
-        )
-        .await?;
-        txn.commit().await?;
-        st.numbers.invalidate(&n.phone_number_id);
-        st.emit(
-            me.tenant_id,
-            crate::bus::EventKind::DirectoryChanged {
+        commit_change(
+            ctx,
+            txn,
+            Change {
+                action: "whatsapp_number.add",
                 entity: DirectoryEntity::WhatsAppNumber,
                 id: n.id,
-                action: ChangeAction::Created,
+                kind: ChangeAction::Created,
+                details: serde_json::json!({"phone_number_id": n.phone_number_id}),
             },
         )
-        .await;
+        .await?;
+        st.numbers.invalidate(&n.phone_number_id);
         Ok(n.into())
     }
 
@@ -184,28 +176,20 @@ impl NumberMutation {
             throughput_per_second: input.throughput_per_second.map(throughput).transpose()?,
         };
         let n = store::numbers::update(&txn, me.tenant_id, id, changes).await?;
-        store::audit::record(
-            &txn,
-            me,
-            "whatsapp_number.update",
-            "whatsapp_number",
-            Some(id),
-            serde_json::json!({}),
-            client_ip(ctx),
-        )
-        .await?;
-        txn.commit().await?;
-        st.numbers.invalidate(&n.phone_number_id);
-        st.senders.number_changed(id);
-        st.emit(
-            me.tenant_id,
-            crate::bus::EventKind::DirectoryChanged {
+        commit_change(
+            ctx,
+            txn,
+            Change {
+                action: "whatsapp_number.update",
                 entity: DirectoryEntity::WhatsAppNumber,
                 id,
-                action: ChangeAction::Updated,
+                kind: ChangeAction::Updated,
+                details: serde_json::json!({}),
             },
         )
-        .await;
+        .await?;
+        st.numbers.invalidate(&n.phone_number_id);
+        st.senders.number_changed(id);
         Ok(n.into())
     }
 
@@ -217,28 +201,20 @@ impl NumberMutation {
         let txn = st.db.begin().await?;
         let num = parse_id(&id, "WhatsApp number")?;
         let removed = store::numbers::delete(&txn, me.tenant_id, num).await?;
-        store::audit::record(
-            &txn,
-            me,
-            "whatsapp_number.remove",
-            "whatsapp_number",
-            Some(num),
-            serde_json::json!({}),
-            client_ip(ctx),
-        )
-        .await?;
-        txn.commit().await?;
-        st.numbers.invalidate(&removed.phone_number_id);
-        st.senders.number_changed(num);
-        st.emit(
-            me.tenant_id,
-            crate::bus::EventKind::DirectoryChanged {
+        commit_change(
+            ctx,
+            txn,
+            Change {
+                action: "whatsapp_number.remove",
                 entity: DirectoryEntity::WhatsAppNumber,
                 id: num,
-                action: ChangeAction::Deleted,
+                kind: ChangeAction::Deleted,
+                details: serde_json::json!({}),
             },
         )
-        .await;
+        .await?;
+        st.numbers.invalidate(&removed.phone_number_id);
+        st.senders.number_changed(num);
         Ok(id)
     }
 }

@@ -5,7 +5,7 @@ use sea_orm::TransactionTrait;
 
 use super::guard::RoleGuard;
 use super::types::{Tenant, User};
-use super::{client_ip, identity, state};
+use super::{Change, commit_change, identity, state};
 use crate::auth::Role;
 use crate::bus::{ChangeAction, DirectoryEntity};
 use crate::error::{ApiError, ApiResult};
@@ -84,26 +84,18 @@ impl TenantMutation {
             None => None,
         };
         let t = store::tenants::update(&txn, me.tenant_id, name, tz, settings).await?;
-        store::audit::record(
-            &txn,
-            me,
-            "tenant.update",
-            "tenant",
-            Some(t.id),
-            serde_json::json!({}),
-            client_ip(ctx),
-        )
-        .await?;
-        txn.commit().await?;
-        st.emit(
-            me.tenant_id,
-            crate::bus::EventKind::DirectoryChanged {
+        commit_change(
+            ctx,
+            txn,
+            Change {
+                action: "tenant.update",
                 entity: DirectoryEntity::Tenant,
                 id: t.id,
-                action: ChangeAction::Updated,
+                kind: ChangeAction::Updated,
+                details: serde_json::json!({}),
             },
         )
-        .await;
+        .await?;
         Ok(Tenant(t))
     }
 }

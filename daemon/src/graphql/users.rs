@@ -9,7 +9,7 @@ use sea_orm::TransactionTrait;
 use super::guard::RoleGuard;
 use super::pagination::{self, IdCursor};
 use super::types::User;
-use super::{client_ip, identity, parse_id, state};
+use super::{Change, commit_change, identity, parse_id, state};
 use crate::auth::Role;
 use crate::bus::{ChangeAction, DirectoryEntity};
 use crate::error::{ApiError, ApiResult};
@@ -120,26 +120,18 @@ impl UserMutation {
             },
         )
         .await?;
-        store::audit::record(
-            &txn,
-            me,
-            "user.invite",
-            "user",
-            Some(user.id),
-            serde_json::json!({"role": input.role.as_str()}),
-            client_ip(ctx),
-        )
-        .await?;
-        txn.commit().await?;
-        st.emit(
-            me.tenant_id,
-            crate::bus::EventKind::DirectoryChanged {
+        commit_change(
+            ctx,
+            txn,
+            Change {
+                action: "user.invite",
                 entity: DirectoryEntity::User,
                 id: user.id,
-                action: ChangeAction::Created,
+                kind: ChangeAction::Created,
+                details: serde_json::json!({"role": input.role.as_str()}),
             },
         )
-        .await;
+        .await?;
         Ok(InviteUserPayload {
             user: User(user),
             invite_token: token,
@@ -159,26 +151,18 @@ impl UserMutation {
         let txn = st.db.begin().await?;
         let id = parse_id(&user_id, "user")?;
         let user = store::users::set_role(&txn, me.tenant_id, id, role).await?;
-        store::audit::record(
-            &txn,
-            me,
-            "user.change_role",
-            "user",
-            Some(id),
-            serde_json::json!({"role": role.as_str()}),
-            client_ip(ctx),
-        )
-        .await?;
-        txn.commit().await?;
-        st.emit(
-            me.tenant_id,
-            crate::bus::EventKind::DirectoryChanged {
+        commit_change(
+            ctx,
+            txn,
+            Change {
+                action: "user.change_role",
                 entity: DirectoryEntity::User,
                 id,
-                action: ChangeAction::Updated,
+                kind: ChangeAction::Updated,
+                details: serde_json::json!({"role": role.as_str()}),
             },
         )
-        .await;
+        .await?;
         Ok(User(user))
     }
 
@@ -211,25 +195,17 @@ async fn set_disabled(ctx: &Context<'_>, id: i64, disabled: bool) -> ApiResult<U
     } else {
         "user.enable"
     };
-    store::audit::record(
-        &txn,
-        me,
-        action,
-        "user",
-        Some(id),
-        serde_json::json!({}),
-        client_ip(ctx),
-    )
-    .await?;
-    txn.commit().await?;
-    st.emit(
-        me.tenant_id,
-        crate::bus::EventKind::DirectoryChanged {
+    commit_change(
+        ctx,
+        txn,
+        Change {
+            action,
             entity: DirectoryEntity::User,
             id,
-            action: ChangeAction::Updated,
+            kind: ChangeAction::Updated,
+            details: serde_json::json!({}),
         },
     )
-    .await;
+    .await?;
     Ok(User(user))
 }
