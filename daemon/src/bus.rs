@@ -39,6 +39,8 @@ pub enum EventKind {
         id: i64,
         action: ChangeAction,
     },
+    /// A customer wrote without an open conversation: one was opened.
+    ConversationOpened { conversation_id: i64 },
     /// A message was stored (inbound from a customer, or outbound queued).
     MessageAdded {
         message_id: i64,
@@ -51,6 +53,7 @@ impl EventKind {
     pub fn name(&self) -> &'static str {
         match self {
             EventKind::DirectoryChanged { .. } => "directory_changed",
+            EventKind::ConversationOpened { .. } => "conversation_opened",
             EventKind::MessageAdded { .. } => "message_added",
         }
     }

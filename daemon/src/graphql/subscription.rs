@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::guard::RoleGuard;
-use super::messages::Message;
+use super::messages::{Conversation, Message};
 use super::{identity, state};
 use crate::auth::{Identity, Role};
 use crate::bus::{ChangeAction, DirectoryEntity, Event as BusEvent, EventKind};
@@ -83,9 +83,39 @@ impl MessageAdded {
     }
 }
 
+/// A customer wrote without an open conversation, so one was opened (queued).
+pub struct ConversationOpened {
+    seq: i64,
+    conversation_id: i64,
+    tenant_id: i64,
+    at: DateTime<Utc>,
+}
+
+#[Object]
+impl ConversationOpened {
+    /// Resume after this event with `events(after: cursor)`.
+    async fn cursor(&self) -> String {
+        self.seq.to_string()
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+    /// The conversation as it is now (null if it was deleted since).
+    async fn conversation(&self, ctx: &Context<'_>) -> Result<Option<Conversation>, ApiError> {
+        Ok(
+            entity::conversations::Entity::find_by_id(self.conversation_id)
+                .filter(entity::conversations::Column::TenantId.eq(self.tenant_id))
+                .one(&state(ctx)?.db)
+                .await?
+                .map(Conversation),
+        )
+    }
+}
+
 /// Every event type a subscriber can receive.
 #[derive(Union)]
 pub enum Event {
+    ConversationOpened(ConversationOpened),
     DirectoryChanged(DirectoryChanged),
     MessageAdded(MessageAdded),
 }
@@ -98,6 +128,14 @@ fn to_graphql(event: &BusEvent) -> Event {
                 entity: *entity,
                 id: *id,
                 action: *action,
+                at: event.at,
+            })
+        }
+        EventKind::ConversationOpened { conversation_id } => {
+            Event::ConversationOpened(ConversationOpened {
+                seq: event.seq,
+                conversation_id: *conversation_id,
+                tenant_id: event.tenant_id,
                 at: event.at,
             })
         }
@@ -128,7 +166,8 @@ async fn visible(st: &AppState, who: &Identity, event: &BusEvent) -> bool {
             (*entity == DirectoryEntity::User && who.user_id == Some(*id))
                 || *entity == DirectoryEntity::Tenant
         }
-        EventKind::MessageAdded {
+        EventKind::ConversationOpened { conversation_id }
+        | EventKind::MessageAdded {
             conversation_id, ..
         } => {
             let Some(uid) = who.user_id else {
@@ -328,7 +367,7 @@ impl SubscriptionRoot {
             event_stream(who, st, after, Some(conv.id)).filter_map(|r| async move {
                 match r {
                     Ok(Event::MessageAdded(m)) => Some(Ok(m)),
-                    Ok(Event::DirectoryChanged(_)) => None,
+                    Ok(Event::DirectoryChanged(_) | Event::ConversationOpened(_)) => None,
                     Err(e) => Some(Err(e)),
                 }
             }),

@@ -235,6 +235,7 @@ fn outcome_for(input: &BatchInput, all: &WriteOutcome) -> WriteOutcome {
         duplicates: mine.len().saturating_sub(inserted.len()),
         media: all.media,
         events: Vec::new(),
+        opened: Vec::new(),
         inserted,
         statuses: input.statuses.len(),
     }

@@ -43,6 +43,8 @@ pub struct WriteOutcome {
     pub media: usize,
     /// Events appended to the event log, in sequence order per tenant.
     pub events: Vec<crate::bus::Event>,
+    /// Conversations opened by this batch: (tenant, conversation id).
+    pub opened: Vec<(i64, i64)>,
 }
 
 fn now() -> DateTime<Utc> {
@@ -156,7 +158,8 @@ pub async fn write_plan(
             .filter(|m| !stored.contains(&(m.tenant_id, m.wamid.clone())))
             .collect();
         out.duplicates += plan.inbound.len() - fresh.len();
-        let conv_ids = open_conversations(txn, &fresh, &contact_ids, t).await?;
+        let (conv_ids, opened) = open_conversations(txn, &fresh, &contact_ids, t).await?;
+        out.opened = opened;
         for chunk in chunks(&fresh) {
             let mut q = Query::insert();
             q.into_table(messages::Entity.table_ref()).columns([
@@ -368,18 +371,26 @@ pub async fn write_plan(
     // 5. the event log: this batch's new messages and the events handed in,
     //    sequenced per tenant in commit order (one writer per database)
     let mut kinds: Vec<(i64, crate::bus::EventKind)> = out
-        .inserted
+        .opened
         .iter()
-        .map(|m| {
+        .map(|(tenant, id)| {
             (
-                m.tenant_id,
-                crate::bus::EventKind::MessageAdded {
-                    message_id: m.id,
-                    conversation_id: m.conversation_id,
+                *tenant,
+                crate::bus::EventKind::ConversationOpened {
+                    conversation_id: *id,
                 },
             )
         })
         .collect();
+    kinds.extend(out.inserted.iter().map(|m| {
+        (
+            m.tenant_id,
+            crate::bus::EventKind::MessageAdded {
+                message_id: m.id,
+                conversation_id: m.conversation_id,
+            },
+        )
+    }));
     kinds.extend(plan.events.iter().cloned());
     out.events = append_events(txn, kinds, t).await?;
     Ok(out)
@@ -527,7 +538,8 @@ async fn open_conversations(
     fresh: &[&InboundRow],
     contact_ids: &HashMap<(i64, String), i64>,
     t: DateTime<Utc>,
-) -> Result<HashMap<(i64, i64), i64>, DbErr> {
+) -> Result<(HashMap<(i64, i64), i64>, Vec<(i64, i64)>), DbErr> {
+    let mut opened = Vec::new();
     // latest inbound per (tenant, contact, number)
     let mut wanted: HashMap<(i64, i64), (i64, DateTime<Utc>)> = HashMap::new();
     for m in fresh {
@@ -608,6 +620,9 @@ async fn open_conversations(
             let contact: i64 = row.try_get("", "contact_id")?;
             let number: i64 = row.try_get("", "whatsapp_number_id")?;
             found.insert((contact, number), id);
+            if let Some((tenant, _)) = wanted.get(&(contact, number)) {
+                opened.push((*tenant, id));
+            }
         }
     }
     // refresh last inbound / window of the ones that existed
@@ -658,5 +673,5 @@ async fn open_conversations(
             .to_owned();
         txn.execute(&q).await?;
     }
-    Ok(found)
+    Ok((found, opened))
 }

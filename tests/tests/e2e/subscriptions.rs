@@ -184,7 +184,7 @@ async fn subscribe_after(app: &TestApp, token: &str, after: Option<&str>) -> Ws 
     send(
         &mut ws,
         json!({"id": "1", "type": "subscribe", "payload": {
-            "query": "subscription($a:String){ events(after:$a) { __typename ... on MessageAdded { cursor conversationId message { text direction } } ... on DirectoryChanged { cursor } } }",
+            "query": "subscription($a:String){ events(after:$a) { __typename ... on MessageAdded { cursor conversationId message { text direction } } ... on DirectoryChanged { cursor } ... on ConversationOpened { cursor conversation { status } } } }",
             "variables": {"a": after}}}),
     )
     .await;
@@ -220,6 +220,12 @@ async fn resumes_with_its_cursor_without_gap_or_duplicate(backend: Backend) {
         .await,
         200
     );
+    let opened = next_json(&mut ws, Duration::from_secs(5))
+        .await
+        .expect("conversation opened");
+    let ev = &opened["payload"]["data"]["events"];
+    assert_eq!(ev["__typename"], "ConversationOpened", "{opened}");
+    assert_eq!(ev["conversation"]["status"], "queued", "{opened}");
     let live = next_json(&mut ws, Duration::from_secs(5))
         .await
         .expect("live event");
