@@ -77,15 +77,7 @@ async fn login_succeeds_fails_and_is_rate_limited(backend: Backend) {
         .await;
     assert_eq!(code(&ip_limited), "RATE_LIMITED", "{ip_limited}");
 
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("switchboard_login_attempts_total{result=\"rate_limited\"} 2"),
         "{metrics}"

@@ -304,6 +304,61 @@ impl TestApp {
         data["login"]["token"].as_str().expect("token").to_string()
     }
 
+    /// The Prometheus exposition of the daemon.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
+    /// A contact `wa_id` of the first registered number's tenant and an open
+    /// conversation with it (its 24-hour window open when `window_open`).
+    pub async fn open_conversation(
+        &self,
+        wa_id: &str,
+        window_open: bool,
+    ) -> entity::conversations::Model {
+        use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+        let number = entity::whatsapp_numbers::Entity::find()
+            .one(&self.db)
+            .await
+            .expect("query")
+            .expect("a registered number");
+        let t = chrono::Utc::now();
+        let contact = entity::contacts::ActiveModel {
+            tenant_id: Set(number.tenant_id),
+            wa_id: Set(wa_id.into()),
+            attributes: Set(serde_json::json!({})),
+            consent: Set("unknown".into()),
+            created_at: Set(t),
+            updated_at: Set(t),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .expect("contact");
+        entity::conversations::ActiveModel {
+            tenant_id: Set(number.tenant_id),
+            contact_id: Set(contact.id),
+            whatsapp_number_id: Set(number.id),
+            status: Set("queued".into()),
+            priority: Set(0),
+            last_inbound_at: Set(window_open.then_some(t)),
+            window_expires_at: Set(window_open.then(|| t + chrono::Duration::hours(24))),
+            created_at: Set(t),
+            updated_at: Set(t),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .expect("conversation")
+    }
+
     /// Stops the daemon gracefully and waits for it.
     pub async fn stop(mut self) {
         self.handle.stop(true).await;

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use switchboard::whatsapp::simulator::{Faults, SendOutcome, Simulator, SimulatorConfig};
 
@@ -303,15 +303,7 @@ async fn retries_then_succeeds_and_permanent_errors_are_recorded(backend: Backen
         .filter(|r| r.error_code == Some(131047))
         .count();
     assert_eq!(attempts, 1, "permanent errors are not retried");
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("m")
-        .text()
-        .await
-        .expect("t");
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("switchboard_send_errors_total{code=\"131047\"} 1"),
         "{metrics}"
@@ -425,7 +417,11 @@ async fn pair_rate_is_honoured() {
         },
     )
     .await;
-    let conv = conversation_of_after_restart(&app, &sim).await;
+    let conv = app
+        .open_conversation("4915177770000", true)
+        .await
+        .id
+        .to_string();
     for i in 0..5 {
         let r = send(&app, &admin2, &conv, &format!("pair {i}")).await;
         assert!(r.get("errors").is_none(), "{r}");
@@ -450,45 +446,6 @@ async fn pair_rate_is_honoured() {
     );
     sim.stop().await;
     app.stop().await;
-}
-
-/// After `restart` the simulator still posts to the old port; create the
-/// conversation directly instead.
-async fn conversation_of_after_restart(app: &TestApp, _sim: &Simulator) -> String {
-    let number = entity::whatsapp_numbers::Entity::find()
-        .one(&app.db)
-        .await
-        .expect("q")
-        .expect("n");
-    let t = chrono::Utc::now();
-    let contact = entity::contacts::ActiveModel {
-        tenant_id: Set(number.tenant_id),
-        wa_id: Set("4915177770000".into()),
-        attributes: Set(json!({})),
-        consent: Set("unknown".into()),
-        created_at: Set(t),
-        updated_at: Set(t),
-        ..Default::default()
-    }
-    .insert(&app.db)
-    .await
-    .expect("contact");
-    let conv = entity::conversations::ActiveModel {
-        tenant_id: Set(number.tenant_id),
-        contact_id: Set(contact.id),
-        whatsapp_number_id: Set(number.id),
-        status: Set("queued".into()),
-        priority: Set(0),
-        last_inbound_at: Set(Some(t)),
-        window_expires_at: Set(Some(t + chrono::Duration::hours(24))),
-        created_at: Set(t),
-        updated_at: Set(t),
-        ..Default::default()
-    }
-    .insert(&app.db)
-    .await
-    .expect("conv");
-    conv.id.to_string()
 }
 
 async fn queued_sends_survive_a_restart_and_go_out_once(backend: Backend) {

@@ -144,15 +144,7 @@ async fn bad_input_is_refused(backend: Backend) {
     let unknown = fixture("f01_text.json").replace(PHONE_NUMBER_ID, "999999999999");
     assert_eq!(post(&app, &unknown, Some("whatever")).await, 200);
     assert_eq!(message_count(&app).await, 0);
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("m")
-        .text()
-        .await
-        .expect("t");
+    let metrics = app.metrics().await;
     for result in ["malformed", "too_large", "unknown_number"] {
         assert!(
             metrics.contains(&format!(
@@ -284,15 +276,7 @@ async fn retries_are_stored_once(backend: Backend) {
     // and again later (Meta retries for days)
     assert_eq!(post(&app, &body, Some(APP_SECRET)).await, 200);
     assert_eq!(message_count(&app).await, 1);
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("m")
-        .text()
-        .await
-        .expect("t");
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("switchboard_webhooks_total{result=\"duplicate\"}"),
         "{metrics}"
@@ -313,41 +297,14 @@ fn status_notification(wamid: &str, status: &str, ts: i64) -> String {
 
 async fn outbound_message(app: &TestApp, tenant: i64, wamid: &str) -> i64 {
     use sea_orm::{ActiveModelTrait, Set};
-    let number = entity::whatsapp_numbers::Entity::find()
-        .one(&app.db)
-        .await
-        .expect("q")
-        .expect("number");
+    let conv = app
+        .open_conversation(&format!("1631555{}", &wamid[wamid.len() - 4..]), true)
+        .await;
     let t = chrono::Utc::now();
-    let contact = entity::contacts::ActiveModel {
-        tenant_id: Set(tenant),
-        wa_id: Set(format!("1631555{}", &wamid[wamid.len() - 4..])),
-        attributes: Set(json!({})),
-        consent: Set("unknown".into()),
-        created_at: Set(t),
-        updated_at: Set(t),
-        ..Default::default()
-    }
-    .insert(&app.db)
-    .await
-    .expect("contact");
-    let conv = entity::conversations::ActiveModel {
-        tenant_id: Set(tenant),
-        contact_id: Set(contact.id),
-        whatsapp_number_id: Set(number.id),
-        status: Set("assigned".into()),
-        priority: Set(0),
-        created_at: Set(t),
-        updated_at: Set(t),
-        ..Default::default()
-    }
-    .insert(&app.db)
-    .await
-    .expect("conversation");
     entity::messages::ActiveModel {
         tenant_id: Set(tenant),
         conversation_id: Set(conv.id),
-        contact_id: Set(contact.id),
+        contact_id: Set(conv.contact_id),
         direction: Set("outbound".into()),
         wa_message_id: Set(Some(wamid.into())),
         kind: Set("text".into()),
