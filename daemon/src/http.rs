@@ -247,25 +247,19 @@ async fn media(
     let Ok(message_id) = path.parse::<i64>() else {
         return error_response(&ApiError::NotFound("media"));
     };
-    // agents see the media of conversations assigned to them only
+    // the conversation visibility rule of the GraphQL API applies to its media
     if !identity.has_role(crate::auth::Role::Manager) {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let conv = match entity::messages::Entity::find_by_id(message_id)
             .filter(entity::messages::Column::TenantId.eq(identity.tenant_id))
+            .find_also_related(entity::conversations::Entity)
             .one(&state.db)
             .await
         {
-            Ok(Some(m)) => entity::conversations::Entity::find_by_id(m.conversation_id)
-                .one(&state.db)
-                .await
-                .ok()
-                .flatten(),
-            Ok(None) => None,
+            Ok(found) => found.and_then(|(_, c)| c),
             Err(e) => return error_response(&ApiError::internal(e)),
         };
-        let mine =
-            conv.is_some_and(|c| c.assignee_id.is_some() && c.assignee_id == identity.user_id);
-        if !mine {
+        if !conv.is_some_and(|c| crate::graphql::may_see(&identity, &c)) {
             return error_response(&ApiError::NotFound("media"));
         }
     }

@@ -172,6 +172,15 @@ impl Conversation {
     }
 }
 
+/// Whether `who` may see `conv`: managers and admins every conversation of
+/// their tenant, agents (and agent-role keys, which have no user) only those
+/// assigned to them. The one rule for queries, subscriptions and media.
+pub(crate) fn may_see(who: &Identity, conv: &conversations::Model) -> bool {
+    conv.tenant_id == who.tenant_id
+        && (who.has_role(Role::Manager)
+            || (conv.assignee_id.is_some() && conv.assignee_id == who.user_id))
+}
+
 /// Loads a conversation the caller may see: managers and admins any of the
 /// tenant, agents (and agent-role API keys, which have no user) only those
 /// assigned to them.
@@ -186,8 +195,7 @@ pub(crate) async fn visible_conversation(
         .one(&state(ctx)?.db)
         .await?
         .ok_or(ApiError::NotFound("conversation"))?;
-    let assigned_to_me = conv.assignee_id.is_some() && conv.assignee_id == me.user_id;
-    if !me.has_role(Role::Manager) && !assigned_to_me {
+    if !may_see(me, &conv) {
         return Err(ApiError::NotFound("conversation"));
     }
     Ok(conv)

@@ -22,6 +22,7 @@ use crate::config::GraphqlSettings;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
+pub(crate) use messages::may_see;
 pub use subscription::SubscriptionRoot;
 
 /// Queries.

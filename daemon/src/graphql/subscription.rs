@@ -169,17 +169,12 @@ async fn visible(st: &AppState, who: &Identity, event: &BusEvent) -> bool {
         EventKind::ConversationOpened { conversation_id }
         | EventKind::MessageAdded {
             conversation_id, ..
-        } => {
-            let Some(uid) = who.user_id else {
-                return false;
-            };
-            entity::conversations::Entity::find_by_id(*conversation_id)
-                .one(&st.db)
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|c| c.assignee_id == Some(uid))
-        }
+        } => entity::conversations::Entity::find_by_id(*conversation_id)
+            .one(&st.db)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|c| super::messages::may_see(who, &c)),
     }
 }
 

@@ -4,21 +4,17 @@
 //! handful of set-based statements per batch. No I/O here.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-/// Status ranks: a message's status never moves to a lower rank. `failed` is
-/// final; `read` implies delivered (Meta may never send `delivered`).
+use crate::whatsapp::model::StatusKind;
+
+/// Status ranks: a message's status never moves to a lower rank. The order
+/// is the webhook model's ([`StatusKind::rank`]): `failed` is final, `read`
+/// implies delivered; our own `pending` / `received` rank 0.
 pub fn status_rank(status: &str) -> u8 {
-    match status {
-        "pending" | "received" => 0,
-        "sent" => 1,
-        "delivered" => 2,
-        "read" => 3,
-        "played" => 4,
-        "failed" => 5,
-        _ => 0,
-    }
+    StatusKind::from_wire(status).rank()
 }
 
 /// `CASE <col> WHEN 'sent' THEN 1 … END`, the SQL twin of [`status_rank`].
@@ -39,7 +35,9 @@ pub struct InboundRow {
     pub from: String,
     pub wamid: String,
     pub kind: String,
-    pub content: serde_json::Value,
+    /// Meta's message JSON, shared (not copied) between the webhook, the
+    /// batch and the statement builder.
+    pub content: Arc<serde_json::Value>,
     pub sent_at: DateTime<Utc>,
     /// Meta's media id, for image/audio/video/document/sticker messages.
     pub media_id: Option<String>,
@@ -54,7 +52,8 @@ pub struct StatusRow {
     pub error_code: Option<i64>,
     pub error_title: Option<String>,
     pub at: DateTime<Utc>,
-    pub payload: serde_json::Value,
+    /// Meta's status JSON, shared like [`InboundRow::content`].
+    pub payload: Arc<serde_json::Value>,
 }
 
 /// A contact seen in a notification.
@@ -246,7 +245,7 @@ mod tests {
             from: from.into(),
             wamid: wamid.into(),
             kind: "text".into(),
-            content: serde_json::json!({}),
+            content: Arc::new(serde_json::json!({})),
             sent_at: t(at),
             media_id: None,
         }
@@ -260,7 +259,7 @@ mod tests {
             error_code: (s == "failed").then_some(131026),
             error_title: None,
             at: t(at),
-            payload: serde_json::json!({}),
+            payload: Arc::new(serde_json::json!({})),
         }
     }
 

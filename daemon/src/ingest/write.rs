@@ -190,7 +190,7 @@ pub async fn write_plan(
                     "inbound".into(),
                     m.wamid.clone().into(),
                     m.kind.clone().into(),
-                    m.content.clone().into(),
+                    serde_json::Value::clone(&m.content).into(),
                     "received".into(),
                     m.sent_at.into(),
                     t.into(),
@@ -286,7 +286,7 @@ pub async fn write_plan(
                 s.wamid.clone().into(),
                 s.status.clone().into(),
                 s.error_code.and_then(|c| i32::try_from(c).ok()).into(),
-                s.payload.clone().into(),
+                serde_json::Value::clone(&s.payload).into(),
                 s.at.into(),
                 t.into(),
             ])
@@ -340,7 +340,7 @@ pub async fn write_plan(
                     error_code: code.map(i64::from),
                     error_title: None,
                     at: row.try_get("", "occurred_at")?,
-                    payload: serde_json::Value::Null,
+                    payload: std::sync::Arc::new(serde_json::Value::Null),
                 });
             }
         }

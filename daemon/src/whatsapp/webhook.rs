@@ -116,16 +116,17 @@ fn unix(ts: Option<i64>) -> DateTime<Utc> {
         .unwrap_or_else(Utc::now)
 }
 
-/// The rows a verified notification writes, for the numbers we own.
+/// The rows a verified notification writes, for the numbers we own. Takes
+/// the notification by value so each message's JSON moves into its row.
 fn to_batch(
-    note: &Notification,
+    note: Notification,
     owners: &HashMap<String, Arc<NumberEntry>>,
     wabas: &HashMap<String, Arc<NumberEntry>>,
 ) -> BatchInput {
     let mut input = BatchInput::default();
-    for entry in &note.entry {
-        for change in &entry.changes {
-            match &change.value {
+    for entry in note.entry {
+        for change in entry.changes {
+            match change.value {
                 ChangeValue::Messages(v) => {
                     let Some(owner) = owners.get(&v.metadata.phone_number_id) else {
                         continue;
@@ -138,28 +139,34 @@ fn to_batch(
                             last_inbound_at: None,
                         });
                     }
-                    for m in &v.messages {
+                    for mut m in v.messages {
+                        let from = m.sender_id().to_string();
+                        let kind = m.kind().to_string();
+                        let sent_at = unix(m.unix_timestamp());
+                        let media_id = m.content.media().map(|media| media.id.clone());
                         input.inbound.push(InboundRow {
                             tenant_id: owner.tenant_id,
                             number_id: owner.number_id,
-                            from: m.sender_id().to_string(),
-                            wamid: m.id.clone(),
-                            kind: m.kind().to_string(),
-                            content: m.raw.clone(),
-                            sent_at: unix(m.unix_timestamp()),
-                            media_id: m.content.media().map(|media| media.id.clone()),
+                            from,
+                            wamid: std::mem::take(&mut m.id),
+                            kind,
+                            content: Arc::new(std::mem::take(&mut m.raw)),
+                            sent_at,
+                            media_id,
                         });
                     }
-                    for s in &v.statuses {
-                        let first = s.errors.first();
+                    for mut s in v.statuses {
+                        let error_code = s.error_code();
+                        let error_title = s.errors.first().and_then(|e| e.title.clone());
+                        let at = unix(s.unix_timestamp());
                         input.statuses.push(StatusRow {
                             tenant_id: owner.tenant_id,
-                            wamid: s.id.clone(),
+                            wamid: std::mem::take(&mut s.id),
                             status: s.status.as_str().to_string(),
-                            error_code: s.error_code(),
-                            error_title: first.and_then(|e| e.title.clone()),
-                            at: unix(s.unix_timestamp()),
-                            payload: s.raw.clone(),
+                            error_code,
+                            error_title,
+                            at,
+                            payload: Arc::new(std::mem::take(&mut s.raw)),
                         });
                     }
                     for e in &v.errors {
@@ -176,9 +183,9 @@ fn to_batch(
                     };
                     input.templates.push(TemplateRow {
                         tenant_id: owner.tenant_id,
-                        meta_template_id: t.message_template_id.clone(),
-                        event: t.event.clone(),
-                        reason: t.reason.clone(),
+                        meta_template_id: t.message_template_id,
+                        event: t.event,
+                        reason: t.reason,
                     });
                 }
                 ChangeValue::Other(_) => {}
@@ -313,13 +320,13 @@ async fn receive(
         count(&state, "unknown_number");
     }
 
-    let mut input = to_batch(&note, &owners, &wabas);
+    let mut input = to_batch(note, &owners, &wabas);
     if body.windows(6).any(|w| w == b"\\u0000") {
         for m in &mut input.inbound {
-            strip_nul(&mut m.content);
+            strip_nul(Arc::make_mut(&mut m.content));
         }
         for s in &mut input.statuses {
-            strip_nul(&mut s.payload);
+            strip_nul(Arc::make_mut(&mut s.payload));
         }
         for c in &mut input.contacts {
             if let Some(n) = &mut c.profile_name {
