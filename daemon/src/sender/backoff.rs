@@ -33,10 +33,10 @@ mod tests {
         assert_eq!(delay(1, true, 1.0), Duration::from_secs(4));
         assert_eq!(delay(2, true, 1.0), Duration::from_secs(16));
         assert!(delay(9, true, 1.0) <= Duration::from_secs(900));
-        for a in 1..10 {
+        for a in 1..20 {
             assert!(
-                delay(a, false, 0.3) <= delay(a + 1, false, 0.3)
-                    || delay(a + 1, false, 0.3) == Duration::from_secs(150)
+                delay(a, false, 0.3) <= delay(a + 1, false, 0.3),
+                "never shrinks"
             );
         }
     }

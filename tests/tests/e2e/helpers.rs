@@ -316,6 +316,24 @@ impl TestApp {
             .expect("metrics text")
     }
 
+    /// The newest conversation with the contact `wa_id`.
+    pub async fn conversation_with(&self, wa_id: &str) -> entity::conversations::Model {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        let contact = entity::contacts::Entity::find()
+            .filter(entity::contacts::Column::WaId.eq(wa_id))
+            .one(&self.db)
+            .await
+            .expect("query")
+            .unwrap_or_else(|| panic!("no contact {wa_id}"));
+        entity::conversations::Entity::find()
+            .filter(entity::conversations::Column::ContactId.eq(contact.id))
+            .order_by_desc(entity::conversations::Column::Id)
+            .one(&self.db)
+            .await
+            .expect("query")
+            .unwrap_or_else(|| panic!("no conversation with {wa_id}"))
+    }
+
     /// A contact `wa_id` of the first registered number's tenant and an open
     /// conversation with it (its 24-hour window open when `window_open`).
     pub async fn open_conversation(

@@ -66,18 +66,7 @@ async fn conversation_of(app: &TestApp, sim: &Simulator, from: &str) -> String {
         .await
         .expect("inject");
     assert_eq!(status, 200);
-    let contact = entity::contacts::Entity::find()
-        .filter(entity::contacts::Column::WaId.eq(from))
-        .one(&app.db)
-        .await
-        .expect("q")
-        .expect("contact");
-    let conv = entity::conversations::Entity::find()
-        .filter(entity::conversations::Column::ContactId.eq(contact.id))
-        .one(&app.db)
-        .await
-        .expect("q")
-        .expect("conversation");
+    let conv = app.conversation_with(from).await;
     conv.id.to_string()
 }
 
@@ -185,18 +174,7 @@ async fn window_closed_is_refused_before_any_call(backend: Backend) {
         .await
         .expect("inject");
     assert_eq!(status, 200);
-    let contact = entity::contacts::Entity::find()
-        .filter(entity::contacts::Column::WaId.eq("4915100000001"))
-        .one(&app.db)
-        .await
-        .expect("q")
-        .expect("contact");
-    let conv = entity::conversations::Entity::find()
-        .filter(entity::conversations::Column::ContactId.eq(contact.id))
-        .one(&app.db)
-        .await
-        .expect("q")
-        .expect("conv");
+    let conv = app.conversation_with("4915100000001").await;
     let r = send(&app, &admin, &conv.id.to_string(), "too late").await;
     assert_eq!(code(&r), "WINDOW_CLOSED", "{r}");
     assert!(

@@ -55,7 +55,8 @@ async fn next_json(ws: &mut Ws, wait: Duration) -> Option<Value> {
     }
 }
 
-async fn subscribe_events(app: &TestApp, token: &str, protocol: &str) -> Ws {
+/// Connects with `protocol`, authenticates in `connection_init` and waits for the ack.
+async fn connect_as(app: &TestApp, token: &str, protocol: &str) -> Ws {
     let mut ws = connect(app, protocol).await;
     send(
         &mut ws,
@@ -66,6 +67,11 @@ async fn subscribe_events(app: &TestApp, token: &str, protocol: &str) -> Ws {
         .await
         .expect("ack");
     assert_eq!(ack["type"], "connection_ack", "{ack}");
+    ws
+}
+
+async fn subscribe_events(app: &TestApp, token: &str, protocol: &str) -> Ws {
+    let mut ws = connect_as(app, token, protocol).await;
     let start = if protocol == "graphql-ws" {
         "start"
     } else {
@@ -171,16 +177,7 @@ async fn connection_init_requires_valid_credentials() {
 }
 
 async fn subscribe_after(app: &TestApp, token: &str, after: Option<&str>) -> Ws {
-    let mut ws = connect(app, "graphql-transport-ws").await;
-    send(
-        &mut ws,
-        json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}}),
-    )
-    .await;
-    let ack = next_json(&mut ws, Duration::from_secs(5))
-        .await
-        .expect("ack");
-    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    let mut ws = connect_as(app, token, "graphql-transport-ws").await;
     send(
         &mut ws,
         json!({"id": "1", "type": "subscribe", "payload": {
@@ -318,34 +315,8 @@ async fn message_added_follows_one_conversation() {
         .await,
         200
     );
-    let contact = {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        let c = entity::contacts::Entity::find()
-            .filter(entity::contacts::Column::WaId.eq("4915100002222"))
-            .one(&app.db)
-            .await
-            .expect("q")
-            .expect("contact");
-        entity::conversations::Entity::find()
-            .filter(entity::conversations::Column::ContactId.eq(c.id))
-            .one(&app.db)
-            .await
-            .expect("q")
-            .expect("conversation")
-            .id
-    };
-    let mut ws = connect(&app, "graphql-transport-ws").await;
-    send(
-        &mut ws,
-        json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {admin}")}}),
-    )
-    .await;
-    assert_eq!(
-        next_json(&mut ws, Duration::from_secs(5))
-            .await
-            .expect("ack")["type"],
-        "connection_ack"
-    );
+    let contact = app.conversation_with("4915100002222").await.id;
+    let mut ws = connect_as(&app, &admin, "graphql-transport-ws").await;
     send(&mut ws, json!({"id": "1", "type": "subscribe", "payload": {
         "query": "subscription($c:ID!){ messageAdded(conversationId:$c, after:\"0\") { cursor message { text } } }",
         "variables": {"c": contact.to_string()}}})).await;
