@@ -116,7 +116,17 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         .set(i64::from(settings.database.max_connections));
     let keyring = Arc::new(keyring);
     let numbers = Arc::new(NumberDirectory::new(db.clone(), keyring.clone()));
-    let bus = Bus::in_process(4096);
+    let bus = match (&settings.redis.url, &redis) {
+        (Some(url), Some(pool)) => Bus::redis(
+            4096,
+            url.expose_secret(),
+            pool.clone(),
+            &settings.redis.key_prefix,
+            metrics.clone(),
+        )
+        .map_err(|e| StartError::Redis(e.to_string()))?,
+        _ => Bus::in_process(4096).with_metrics(metrics.clone()),
+    };
     let ingest = Ingestor::start(db.clone(), &settings.ingest, metrics.clone(), bus.clone());
     let client = CloudClient::new(
         &settings.whatsapp.graph_base_url,

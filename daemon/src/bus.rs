@@ -1,11 +1,16 @@
-//! The event bus: every state change is published here and GraphQL
-//! subscriptions read from it, filtered by tenant and role. In-process
-//! (tokio broadcast) today; the Redis implementation shares this interface.
+//! The event bus: every committed state change is published here and GraphQL
+//! subscriptions read from it, filtered by tenant and role. In-process (tokio
+//! broadcast) by default; with `redis.url` set, events also travel over Redis
+//! pub/sub so several daemons share one stream.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
+
+use crate::metrics::Metrics;
 
 /// What kind of directory object changed.
 #[derive(
@@ -61,7 +66,7 @@ impl EventKind {
 
 /// One event of one tenant. `seq` increases by one per tenant, in commit
 /// order; a subscriber resumes after the last `seq` it saw.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     pub tenant_id: i64,
     pub seq: i64,
@@ -69,27 +74,235 @@ pub struct Event {
     pub kind: EventKind,
 }
 
-/// Publishes events to every subscriber of this daemon.
+/// What travels over Redis: the event and the daemon that committed it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Envelope {
+    origin: String,
+    event: Event,
+}
+
+/// Publishes events to every subscriber: of this daemon (always) and of every
+/// daemon sharing the Redis channel (when `redis.url` is set).
+///
+/// Events travel after their commit, so a subscriber can always read what it
+/// missed from the event log; Redis carries only the live tail. Subscribers
+/// order by `seq` and fill gaps from the log (see `graphql::subscription`), so
+/// an event published late, lost in a Redis outage or arriving out of order
+/// never leaves a hole.
 #[derive(Clone, Debug)]
 pub struct Bus {
     tx: broadcast::Sender<Arc<Event>>,
+    redis: Option<Arc<RedisLink>>,
+    metrics: Option<Arc<Metrics>>,
 }
+
+#[derive(Debug)]
+struct RedisLink {
+    out: mpsc::Sender<Arc<Event>>,
+    subscribed: AtomicBool,
+}
+
+/// Events waiting for the Redis publisher before new ones are dropped
+/// (subscribers elsewhere then read them from the log).
+const REDIS_OUTBOX: usize = 65_536;
 
 impl Bus {
     /// A bus whose subscribers may fall `capacity` events behind before they lag.
     pub fn in_process(capacity: usize) -> Self {
         let (tx, _) = broadcast::channel(capacity.max(16));
-        Self { tx }
+        Self {
+            tx,
+            redis: None,
+            metrics: None,
+        }
     }
 
-    /// Publishes an event; having no subscriber is not an error.
+    /// Counts this bus's traffic in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// A bus shared with other daemons over Redis pub/sub on
+    /// `{prefix}:events`. Connects in the background and reconnects forever;
+    /// [`Bus::is_ready`] tells whether the subscription is live.
+    pub fn redis(
+        capacity: usize,
+        url: &str,
+        pool: deadpool_redis::Pool,
+        prefix: &str,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, BusError> {
+        let client =
+            deadpool_redis::redis::Client::open(url).map_err(|e| BusError::Redis(e.to_string()))?;
+        let (tx, _) = broadcast::channel(capacity.max(16));
+        let (out, out_rx) = mpsc::channel(REDIS_OUTBOX);
+        let link = Arc::new(RedisLink {
+            out,
+            subscribed: AtomicBool::new(false),
+        });
+        let channel = format!("{prefix}:events");
+        let origin = hex::encode(rand::random::<[u8; 16]>());
+        tokio::spawn(publish_loop(
+            out_rx,
+            pool,
+            channel.clone(),
+            origin.clone(),
+            metrics.clone(),
+        ));
+        tokio::spawn(subscribe_loop(
+            client,
+            channel,
+            origin,
+            tx.clone(),
+            Arc::downgrade(&link),
+            metrics.clone(),
+        ));
+        Ok(Self {
+            tx,
+            redis: Some(link),
+            metrics: Some(metrics),
+        })
+    }
+
+    /// Whether events from other daemons arrive (always true without Redis).
+    pub fn is_ready(&self) -> bool {
+        self.redis
+            .as_ref()
+            .is_none_or(|l| l.subscribed.load(Ordering::Acquire))
+    }
+
+    /// Publishes a committed event; having no subscriber is not an error.
     pub fn publish(&self, event: Event) {
-        let _ = self.tx.send(Arc::new(event));
+        let event = Arc::new(event);
+        if let Some(m) = &self.metrics {
+            m.bus_events.with_label_values(&["published"]).inc();
+        }
+        if let Some(link) = &self.redis
+            && link.out.try_send(event.clone()).is_err()
+            && let Some(m) = &self.metrics
+        {
+            m.bus_events.with_label_values(&["redis_dropped"]).inc();
+        }
+        let _ = self.tx.send(event);
     }
 
     /// A new subscription receiving events published from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.tx.subscribe()
+    }
+}
+
+/// Why the bus could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("redis: {0}")]
+    Redis(String),
+}
+
+async fn publish_loop(
+    mut rx: mpsc::Receiver<Arc<Event>>,
+    pool: deadpool_redis::Pool,
+    channel: String,
+    origin: String,
+    metrics: Arc<Metrics>,
+) {
+    use deadpool_redis::redis::AsyncCommands;
+    let mut failing = false;
+    while let Some(event) = rx.recv().await {
+        let payload = match serde_json::to_string(&Envelope {
+            origin: origin.clone(),
+            event: Event::clone(&event),
+        }) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "event not serializable; not sent to other daemons");
+                continue;
+            }
+        };
+        let sent = match pool.get().await {
+            Ok(mut conn) => conn
+                .publish::<_, _, i64>(&channel, payload)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match sent {
+            Ok(_) if failing => {
+                tracing::info!("redis publish works again");
+                failing = false;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                metrics.bus_events.with_label_values(&["redis_error"]).inc();
+                if !failing {
+                    tracing::warn!(error = %e, "redis publish failed; other daemons read the missed events from the log");
+                    failing = true;
+                }
+            }
+        }
+    }
+}
+
+async fn subscribe_loop(
+    client: deadpool_redis::redis::Client,
+    channel: String,
+    origin: String,
+    tx: broadcast::Sender<Arc<Event>>,
+    link: std::sync::Weak<RedisLink>,
+    metrics: Arc<Metrics>,
+) {
+    use futures_util::StreamExt;
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let connected = async {
+            let mut pubsub = client.get_async_pubsub().await?;
+            pubsub.subscribe(&channel).await?;
+            Ok::<_, deadpool_redis::redis::RedisError>(pubsub)
+        }
+        .await;
+        match connected {
+            Ok(mut pubsub) => {
+                let Some(l) = link.upgrade() else { return };
+                l.subscribed.store(true, Ordering::Release);
+                drop(l);
+                tracing::info!(%channel, "subscribed to the redis event channel");
+                delay = Duration::from_millis(100);
+                let mut messages = pubsub.on_message();
+                while let Some(msg) = messages.next().await {
+                    let Ok(payload) = msg.get_payload::<String>() else {
+                        continue;
+                    };
+                    let envelope: Envelope = match serde_json::from_str(&payload) {
+                        Ok(e) => e,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "unreadable event on the redis channel skipped");
+                            continue;
+                        }
+                    };
+                    if envelope.origin == origin {
+                        continue;
+                    }
+                    metrics.bus_events.with_label_values(&["received"]).inc();
+                    let age = (Utc::now() - envelope.event.at).num_microseconds();
+                    metrics
+                        .bus_lag_seconds
+                        .observe(age.unwrap_or(0).max(0) as f64 / 1e6);
+                    let _ = tx.send(Arc::new(envelope.event));
+                }
+                tracing::warn!("redis event subscription ended; reconnecting");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "redis event subscription failed; retrying");
+            }
+        }
+        match link.upgrade() {
+            Some(l) => l.subscribed.store(false, Ordering::Release),
+            None => return,
+        }
+        metrics.bus_events.with_label_values(&["redis_error"]).inc();
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
     }
 }
 

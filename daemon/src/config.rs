@@ -252,6 +252,10 @@ pub struct IngestSettings {
     pub batch_max_wait_ms: u64,
     /// Notifications queued for the writer before webhooks get 503. Default `16384`.
     pub queue_capacity: usize,
+    /// Writer tasks committing batches concurrently on PostgreSQL (one
+    /// collects the next batch while another commits). SQLite always uses one.
+    /// Default `1`: a second writer measured no gain on 2 cores (BENCHMARKS.md).
+    pub writers: usize,
 }
 
 impl Default for IngestSettings {
@@ -260,6 +264,7 @@ impl Default for IngestSettings {
             batch_max_notifications: 512,
             batch_max_wait_ms: 2,
             queue_capacity: 16384,
+            writers: 1,
         }
     }
 }

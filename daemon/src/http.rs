@@ -79,6 +79,9 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if !state.ingest.is_running() {
         problems.push("ingest writer stopped".to_string());
     }
+    if !state.bus.is_ready() {
+        problems.push("not subscribed to the redis event channel".to_string());
+    }
     if let Some(pool) = &state.redis
         && let Err(e) = redis_ping(pool).await
     {

@@ -16,6 +16,7 @@
 //! - `bench` — load generators;
 //! - `validate` — input rules; `error` — the wire error codes.
 
+pub mod actors;
 pub mod app;
 pub mod auth;
 pub mod bench;

@@ -41,6 +41,23 @@ pub struct Metrics {
     pub limiter_waits: IntCounterVec,
     /// `switchboard_outbox_depth` (pending and in-flight sends, set on scrape)
     pub outbox_depth: IntGauge,
+    /// `switchboard_bus_events_total{direction}`: published (committed here),
+    /// received (from other daemons over Redis), redis_error
+    pub bus_events: IntCounterVec,
+    /// `switchboard_bus_lag_seconds`: commit-to-delivery age of events received over Redis
+    pub bus_lag_seconds: Histogram,
+    /// `switchboard_actors_alive{kind}`
+    pub actors_alive: IntGaugeVec,
+    /// `switchboard_actor_lifecycle_total{kind,event}`: started, stopped, rebuilt
+    pub actor_lifecycle: IntCounterVec,
+    /// `switchboard_actor_mailbox_depth{kind}`: messages queued for actors
+    pub mailbox_depth: IntGaugeVec,
+    /// `switchboard_actor_mailbox_full_total{kind}`: refused because a mailbox was full (503 / OVERLOADED)
+    pub mailbox_full: IntCounterVec,
+    /// `switchboard_timer_fires_total{kind}`
+    pub timer_fires: IntCounterVec,
+    /// `switchboard_conversation_transitions_total{to}`
+    pub transitions: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -143,6 +160,52 @@ impl Metrics {
             &["limit"],
         ));
         let outbox_depth = must(IntGauge::new("outbox_depth", "Sends queued or in flight"));
+        let bus_events = must(IntCounterVec::new(
+            Opts::new("bus_events_total", "Event bus traffic by direction"),
+            &["direction"],
+        ));
+        let bus_lag_seconds = must(Histogram::with_opts(
+            HistogramOpts::new(
+                "bus_lag_seconds",
+                "Age of events received from other daemons, from commit to delivery",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+            ]),
+        ));
+        let actors_alive = must(IntGaugeVec::new(
+            Opts::new("actors_alive", "Running actors by kind"),
+            &["kind"],
+        ));
+        let actor_lifecycle = must(IntCounterVec::new(
+            Opts::new(
+                "actor_lifecycle_total",
+                "Actor starts, stops and rebuilds from the database, by kind",
+            ),
+            &["kind", "event"],
+        ));
+        let mailbox_depth = must(IntGaugeVec::new(
+            Opts::new("actor_mailbox_depth", "Messages waiting in actor mailboxes"),
+            &["kind"],
+        ));
+        let mailbox_full = must(IntCounterVec::new(
+            Opts::new(
+                "actor_mailbox_full_total",
+                "Requests refused because an actor mailbox was full",
+            ),
+            &["kind"],
+        ));
+        let timer_fires = must(IntCounterVec::new(
+            Opts::new("timer_fires_total", "Conversation timers fired, by kind"),
+            &["kind"],
+        ));
+        let transitions = must(IntCounterVec::new(
+            Opts::new(
+                "conversation_transitions_total",
+                "Conversation status changes by new status",
+            ),
+            &["to"],
+        ));
         let build_info = must(IntGaugeVec::new(
             Opts::new("build_info", "Build information (value is always 1)"),
             &["version", "rustc"],
@@ -167,6 +230,14 @@ impl Metrics {
             Box::new(send_errors.clone()),
             Box::new(limiter_waits.clone()),
             Box::new(outbox_depth.clone()),
+            Box::new(bus_events.clone()),
+            Box::new(bus_lag_seconds.clone()),
+            Box::new(actors_alive.clone()),
+            Box::new(actor_lifecycle.clone()),
+            Box::new(mailbox_depth.clone()),
+            Box::new(mailbox_full.clone()),
+            Box::new(timer_fires.clone()),
+            Box::new(transitions.clone()),
             Box::new(build_info),
         ] {
             must(registry.register(c));
@@ -193,6 +264,14 @@ impl Metrics {
             send_errors,
             limiter_waits,
             outbox_depth,
+            bus_events,
+            bus_lag_seconds,
+            actors_alive,
+            actor_lifecycle,
+            mailbox_depth,
+            mailbox_full,
+            timer_fires,
+            transitions,
         }
     }
 

@@ -22,6 +22,20 @@ pub struct Model {
     pub resolved_at: Option<ChronoDateTimeUtc>,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
+    /// The last reply from an agent (or the bot) to the customer.
+    pub last_outbound_at: Option<ChronoDateTimeUtc>,
+    /// The first inbound message not yet answered (null: nobody is waiting).
+    pub awaiting_reply_since: Option<ChronoDateTimeUtc>,
+    /// When the conversation actor must next look at its timers (null: none pending).
+    pub next_timer_at: Option<ChronoDateTimeUtc>,
+    /// When the first-response SLA breach fired (so it fires once).
+    pub first_response_breached_at: Option<ChronoDateTimeUtc>,
+    /// When the next-response SLA breach for the current wait fired.
+    pub next_response_breached_at: Option<ChronoDateTimeUtc>,
+    /// When the window-closing warning for the current window fired.
+    pub window_warned_at: Option<ChronoDateTimeUtc>,
+    /// When the window-closed event for the current window fired.
+    pub window_closed_at: Option<ChronoDateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

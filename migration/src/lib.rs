@@ -11,7 +11,8 @@
 //!   foreign keys and indexes) shared by the migrations.
 //!
 //! Conventions: every table has a `bigint` auto-increment `id` primary key
-//! (`integer PRIMARY KEY AUTOINCREMENT` on SQLite), every tenant-owned table
+//! (`integer PRIMARY KEY AUTOINCREMENT` on SQLite), except per-tenant
+//! singletons keyed by `tenant_id` (`event_sequences`); every tenant-owned table
 //! has `tenant_id` referencing `tenants(id)` with `ON DELETE CASCADE` and an
 //! index starting with `tenant_id`. Foreign keys are declared inside
 //! `CREATE TABLE` (SQLite cannot add them later) and named
@@ -26,6 +27,7 @@ mod m20261123_000003_create_conversations_and_messages;
 mod m20261123_000004_create_engagement;
 mod m20261123_000005_create_privacy_and_events;
 mod m20261123_000006_create_media_files;
+mod m20261123_000007_create_lifecycle;
 mod util;
 
 /// Runs the Switchboard migrations.
@@ -41,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_create_engagement::Migration),
             Box::new(m20261123_000005_create_privacy_and_events::Migration),
             Box::new(m20261123_000006_create_media_files::Migration),
+            Box::new(m20261123_000007_create_lifecycle::Migration),
         ]
     }
 }

@@ -13,7 +13,7 @@ use sea_orm::{ActiveValue::Set, Database, DatabaseConnection, DbBackend, Stateme
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
-const TABLES: [&str; 24] = [
+const TABLES: [&str; 26] = [
     "tenants",
     "users",
     "api_keys",
@@ -38,6 +38,8 @@ const TABLES: [&str; 24] = [
     "outbox",
     "event_log",
     "media_files",
+    "event_sequences",
+    "conversation_transitions",
 ];
 
 #[tokio::test]
@@ -82,7 +84,7 @@ async fn run_on(url: &str) -> TestResult {
 
 async fn exercise(db: &DatabaseConnection) -> TestResult {
     let total = Migrator::migrations().len();
-    assert_eq!(total, 6);
+    assert_eq!(total, 7);
 
     Migrator::up(db, None).await?;
     assert!(Migrator::get_pending_migrations(db).await?.is_empty());
@@ -122,7 +124,8 @@ async fn assert_tables(db: &DatabaseConnection, exist: bool) -> TestResult {
 /// identity column on PostgreSQL, in every table.
 async fn assert_id_columns(db: &DatabaseConnection) -> TestResult {
     let backend = db.get_database_backend();
-    for table in TABLES {
+    // one row per tenant, keyed by it
+    for table in TABLES.into_iter().filter(|t| *t != "event_sequences") {
         match backend {
             DbBackend::Sqlite => {
                 let row = db
@@ -595,6 +598,31 @@ async fn seed_and_check(db: &DatabaseConnection) -> TestResult {
     .await?;
     assert_roundtrip!(db, event_log, event);
 
+    let sequence = event_sequences::ActiveModel {
+        tenant_id: Set(tenant.id),
+        last_seq: Set(1),
+    }
+    .insert(db)
+    .await?;
+    let stored = event_sequences::Entity::find_by_id(tenant.id)
+        .one(db)
+        .await?;
+    assert_eq!(stored, Some(sequence), "event_sequences");
+
+    let transition = conversation_transitions::ActiveModel {
+        tenant_id: Set(tenant.id),
+        conversation_id: Set(conversation.id),
+        from_status: Set(None),
+        to_status: Set("queued".to_owned()),
+        user_id: Set(None),
+        reason: Set("inbound".to_owned()),
+        created_at: Set(t0),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    assert_roundtrip!(db, conversation_transitions, transition);
+
     // ON DELETE SET NULL: deleting the agent keeps the conversation and the
     // message but clears the references, and drops its memberships.
     agent.clone().delete(db).await?;
@@ -619,7 +647,7 @@ async fn seed_and_check(db: &DatabaseConnection) -> TestResult {
         agent_presence, whatsapp_numbers, contacts, conversations, messages,
         message_status_events, templates, campaigns, campaign_recipients, bot_flows,
         kb_articles, ai_insights, retention_policies, erasure_requests, audit_log,
-        outbox, event_log, media_files,
+        outbox, event_log, media_files, event_sequences, conversation_transitions,
     );
     assert_eq!(counts.len(), TABLES.len());
     for (table, count) in counts {

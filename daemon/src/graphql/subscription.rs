@@ -195,6 +195,9 @@ struct Cursor {
     backlog: VecDeque<BusEvent>,
     /// Highest sequence number delivered or queued for delivery.
     last: i64,
+    /// Whether `last` is a real position (a cursor was given or an event was
+    /// seen), so a jump past `last + 1` is a gap to fill from the log.
+    positioned: bool,
     replaying: bool,
     /// Only messages of this conversation (typed `messageAdded` subscription).
     conversation: Option<i64>,
@@ -262,8 +265,19 @@ impl Cursor {
                 continue;
             }
             match self.rx.recv().await {
+                Ok(ev)
+                    if ev.tenant_id == self.who.tenant_id
+                        && self.positioned
+                        && ev.seq > self.last + 1 =>
+                {
+                    // events can arrive out of commit order (concurrent writers,
+                    // other daemons over Redis); everything below `ev.seq` is
+                    // committed, so read the gap and `ev` itself from the log
+                    self.replaying = true;
+                }
                 Ok(ev) if ev.tenant_id == self.who.tenant_id && ev.seq > self.last => {
                     self.last = ev.seq;
+                    self.positioned = true;
                     if self.wanted(&ev) && visible(&self.st, &self.who, &ev).await {
                         return Some(Ok(to_graphql(&ev)));
                     }
@@ -312,6 +326,7 @@ fn event_stream(
         _guard: GaugeGuard(st.metrics.subscriptions_open.clone()),
         backlog: VecDeque::new(),
         last: after.unwrap_or(0),
+        positioned: after.is_some(),
         replaying: after.is_some(),
         conversation,
         finished: false,

@@ -63,15 +63,23 @@ impl Ingestor {
         bus: crate::bus::Bus,
     ) -> Self {
         let (tx, rx) = mpsc::channel(settings.queue_capacity);
-        let writer = Writer {
-            db,
-            bus,
-            rx,
-            max: settings.batch_max_notifications.max(1),
-            wait: Duration::from_millis(settings.batch_max_wait_ms),
-            metrics: metrics.clone(),
+        // SQLite has one write lock: a second writer would only wait for it
+        let writers = match db.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => 1,
+            _ => settings.writers.max(1),
         };
-        tokio::spawn(writer.run());
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        for _ in 0..writers {
+            let writer = Writer {
+                db: db.clone(),
+                bus: bus.clone(),
+                rx: rx.clone(),
+                max: settings.batch_max_notifications.max(1),
+                wait: Duration::from_millis(settings.batch_max_wait_ms),
+                metrics: metrics.clone(),
+            };
+            tokio::spawn(writer.run());
+        }
         Self { tx, metrics }
     }
 
@@ -96,35 +104,45 @@ impl Ingestor {
     }
 }
 
+/// One writer task. Writers share the queue: the one holding the receiver
+/// collects the next batch while the others commit theirs.
 struct Writer {
     db: DatabaseConnection,
     bus: crate::bus::Bus,
-    rx: mpsc::Receiver<Job>,
+    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
     max: usize,
     wait: Duration,
     metrics: Arc<Metrics>,
 }
 
 impl Writer {
-    async fn run(mut self) {
-        while let Some(first) = self.rx.recv().await {
-            let mut batch = vec![first];
-            let deadline = tokio::time::Instant::now() + self.wait;
-            while batch.len() < self.max {
-                match self.rx.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(mpsc::error::TryRecvError::Empty) => {
-                        match tokio::time::timeout_at(deadline, self.rx.recv()).await {
-                            Ok(Some(job)) => batch.push(job),
-                            _ => break,
-                        }
+    /// The next batch: the first job, then more until the size limit or the
+    /// wait after the first runs out. `None` when the queue is closed.
+    async fn collect(&self) -> Option<Vec<Job>> {
+        let mut rx = self.rx.lock().await;
+        let first = rx.recv().await?;
+        let mut batch = vec![first];
+        let deadline = tokio::time::Instant::now() + self.wait;
+        while batch.len() < self.max {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    match tokio::time::timeout_at(deadline, rx.recv()).await {
+                        Ok(Some(job)) => batch.push(job),
+                        _ => break,
                     }
-                    Err(mpsc::error::TryRecvError::Disconnected) => break,
                 }
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
             }
-            self.metrics
-                .ingest_queue_depth
-                .set(i64::try_from(self.rx.len()).unwrap_or(i64::MAX));
+        }
+        self.metrics
+            .ingest_queue_depth
+            .set(i64::try_from(rx.len()).unwrap_or(i64::MAX));
+        Some(batch)
+    }
+
+    async fn run(self) {
+        while let Some(batch) = self.collect().await {
             // a panic in one batch must not take the writer (and every webhook) down;
             // its handlers see their oneshot dropped and answer 503, Meta retries
             let guarded = std::panic::AssertUnwindSafe(self.commit(batch));

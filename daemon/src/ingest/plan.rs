@@ -227,6 +227,13 @@ pub fn plan(input: BatchInput) -> BatchPlan {
     out.templates = input.templates;
     out.accepted = input.accepted;
     out.events = input.events;
+    // rows are written (and locked) in key order, so concurrent writers
+    // touching the same contacts or messages wait for each other instead of
+    // deadlocking
+    out.contacts
+        .sort_by(|a, b| (a.tenant_id, &a.wa_id).cmp(&(b.tenant_id, &b.wa_id)));
+    out.status_updates
+        .sort_by(|a, b| (a.tenant_id, &a.wamid).cmp(&(b.tenant_id, &b.wamid)));
     out
 }
 
@@ -296,6 +303,36 @@ mod tests {
         assert_eq!(p.contacts.len(), 1);
         assert_eq!(p.contacts[0].profile_name.as_deref(), Some("Ann"));
         assert_eq!(p.contacts[0].last_inbound_at, Some(t(20)));
+    }
+
+    #[test]
+    fn contacts_and_status_updates_come_in_lock_order() {
+        let mut input = BatchInput::default();
+        for (tenant, wa) in [(2, "b"), (1, "z"), (2, "a"), (1, "c")] {
+            input.contacts.push(ContactRow {
+                tenant_id: tenant,
+                wa_id: wa.into(),
+                profile_name: None,
+                last_inbound_at: None,
+            });
+            input.statuses.push(StatusRow {
+                tenant_id: tenant,
+                ..status(wa, "sent", 1)
+            });
+        }
+        let p = plan(input);
+        let keys: Vec<(i64, &str)> = p
+            .contacts
+            .iter()
+            .map(|c| (c.tenant_id, c.wa_id.as_str()))
+            .collect();
+        assert_eq!(keys, vec![(1, "c"), (1, "z"), (2, "a"), (2, "b")]);
+        let keys: Vec<(i64, &str)> = p
+            .status_updates
+            .iter()
+            .map(|u| (u.tenant_id, u.wamid.as_str()))
+            .collect();
+        assert_eq!(keys, vec![(1, "c"), (1, "z"), (2, "a"), (2, "b")]);
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    contacts, conversations, event_log, media_files, message_status_events, messages, outbox,
-    templates,
+    contacts, conversations, event_log, event_sequences, media_files, message_status_events,
+    messages, outbox, templates,
 };
 use sea_orm::sea_query::{
     CaseStatement, Expr, ExprTrait, Func, OnConflict, Query, ReturningClause,
@@ -397,29 +397,54 @@ pub async fn write_plan(
 }
 
 /// Appends events to the tenants' logs with the next sequence numbers.
+///
+/// Numbers come from `event_sequences`, one upsert per tenant: its row lock
+/// lasts until the transaction ends, so writers on several daemons commit a
+/// tenant's events in sequence order and a subscriber that sees `seq` can
+/// read every lower one from the log.
 pub async fn append_events(
     txn: &impl ConnectionTrait,
     kinds: Vec<(i64, crate::bus::EventKind)>,
     t: DateTime<Utc>,
 ) -> Result<Vec<crate::bus::Event>, DbErr> {
+    let mut counts: Vec<(i64, i64)> = Vec::new();
+    for (tenant, _) in &kinds {
+        match counts.iter_mut().find(|(t, _)| t == tenant) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((*tenant, 1)),
+        }
+    }
+    // tenants in ascending order, so two writers never wait on each other in a cycle
+    counts.sort_unstable();
     let mut next: HashMap<i64, i64> = HashMap::new();
+    for (tenant, n) in counts {
+        let mut q = Query::insert();
+        q.into_table(event_sequences::Entity.table_ref())
+            .columns([
+                event_sequences::Column::TenantId,
+                event_sequences::Column::LastSeq,
+            ])
+            .values([tenant.into(), n.into()])
+            .map_err(|e| DbErr::Custom(e.to_string()))?
+            .on_conflict(
+                OnConflict::column(event_sequences::Column::TenantId)
+                    .value(
+                        event_sequences::Column::LastSeq,
+                        Expr::cust("event_sequences.last_seq + excluded.last_seq"),
+                    )
+                    .to_owned(),
+            )
+            .returning(ret(["last_seq"]));
+        let last: i64 = txn
+            .query_one(&q)
+            .await?
+            .ok_or_else(|| DbErr::Custom("event sequence not returned".into()))?
+            .try_get("", "last_seq")?;
+        next.insert(tenant, last - n + 1);
+    }
     let mut events = Vec::with_capacity(kinds.len());
     for (tenant, kind) in kinds {
-        let seq = match next.get(&tenant) {
-            Some(s) => *s,
-            None => {
-                let q = Query::select()
-                    .expr(Expr::col(event_log::Column::Seq).max())
-                    .from(event_log::Entity.table_ref())
-                    .and_where(Expr::col(event_log::Column::TenantId).eq(tenant))
-                    .to_owned();
-                let max: Option<i64> = match txn.query_one(&q).await? {
-                    Some(row) => row.try_get_by_index(0)?,
-                    None => None,
-                };
-                max.unwrap_or(0) + 1
-            }
-        };
+        let seq = next.get(&tenant).copied().unwrap_or(1);
         next.insert(tenant, seq + 1);
         events.push(crate::bus::Event {
             tenant_id: tenant,
@@ -530,6 +555,38 @@ async fn stored_wamids(
     Ok(stored)
 }
 
+/// Adds the open conversation of each listed contact to `found`, keyed by
+/// (contact, number).
+async fn find_open(
+    txn: &impl ConnectionTrait,
+    contacts_by_tenant: &HashMap<i64, Vec<i64>>,
+    found: &mut HashMap<(i64, i64), i64>,
+) -> Result<(), DbErr> {
+    for (tenant, contacts_list) in contacts_by_tenant {
+        for chunk in chunks(contacts_list) {
+            let q = Query::select()
+                .columns([
+                    conversations::Column::Id,
+                    conversations::Column::ContactId,
+                    conversations::Column::WhatsappNumberId,
+                ])
+                .from(conversations::Entity.table_ref())
+                .and_where(Expr::col(conversations::Column::TenantId).eq(*tenant))
+                .and_where(Expr::col(conversations::Column::ContactId).is_in(chunk.iter().copied()))
+                .and_where(Expr::col(conversations::Column::Status).ne("resolved"))
+                .to_owned();
+            for row in txn.query_all(&q).await? {
+                let id: i64 = row.try_get("", conversations::Column::Id.as_str())?;
+                let contact: i64 = row.try_get("", conversations::Column::ContactId.as_str())?;
+                let number: i64 =
+                    row.try_get("", conversations::Column::WhatsappNumberId.as_str())?;
+                found.insert((contact, number), id);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Finds the open conversation of each (contact, number) with inbound
 /// messages, opens one where there is none, and refreshes the inbound time
 /// and service window.
@@ -558,30 +615,7 @@ async fn open_conversations(
             .or_default()
             .push(*contact);
     }
-    for (tenant, contacts_list) in &contacts_by_tenant {
-        for chunk in chunks(contacts_list) {
-            let q = Query::select()
-                .columns([
-                    conversations::Column::Id,
-                    conversations::Column::ContactId,
-                    conversations::Column::WhatsappNumberId,
-                ])
-                .from(conversations::Entity.table_ref())
-                .and_where(Expr::col(conversations::Column::TenantId).eq(*tenant))
-                .and_where(Expr::col(conversations::Column::ContactId).is_in(chunk.iter().copied()))
-                .and_where(Expr::col(conversations::Column::Status).ne("resolved"))
-                .order_by(conversations::Column::Id, sea_orm::Order::Asc)
-                .to_owned();
-            for row in txn.query_all(&q).await? {
-                let id: i64 = row.try_get("", conversations::Column::Id.as_str())?;
-                let contact: i64 = row.try_get("", conversations::Column::ContactId.as_str())?;
-                let number: i64 =
-                    row.try_get("", conversations::Column::WhatsappNumberId.as_str())?;
-                // ascending ids: the newest open one wins
-                found.insert((contact, number), id);
-            }
-        }
-    }
+    find_open(txn, &contacts_by_tenant, &mut found).await?;
     type Wanted<'a> = (&'a (i64, i64), &'a (i64, DateTime<Utc>));
     let missing: Vec<Wanted<'_>> = wanted
         .iter()
@@ -614,7 +648,21 @@ async fn open_conversations(
             ])
             .map_err(|e| DbErr::Custom(e.to_string()))?;
         }
-        q.returning(ret(["id", "contact_id", "whatsapp_number_id"]));
+        // another writer (here or on another daemon) may have opened it since
+        // the lookup: the partial unique index turns that into "nothing inserted"
+        q.on_conflict(
+            OnConflict::columns([
+                conversations::Column::TenantId,
+                conversations::Column::ContactId,
+                conversations::Column::WhatsappNumberId,
+            ])
+            // a literal, not a bound value: SQLite matches it against the
+            // partial index's predicate as written
+            .target_and_where(Expr::cust("status <> 'resolved'"))
+            .do_nothing()
+            .to_owned(),
+        )
+        .returning(ret(["id", "contact_id", "whatsapp_number_id"]));
         for row in txn.query_all(&q).await? {
             let id: i64 = row.try_get("", "id")?;
             let contact: i64 = row.try_get("", "contact_id")?;
@@ -624,6 +672,10 @@ async fn open_conversations(
                 opened.push((*tenant, id));
             }
         }
+    }
+    if wanted.keys().any(|k| !found.contains_key(k)) {
+        // lost a race to a concurrent writer: use the conversation it opened
+        find_open(txn, &contacts_by_tenant, &mut found).await?;
     }
     // refresh last inbound / window of the ones that existed
     let existing: Vec<(i64, DateTime<Utc>)> = wanted

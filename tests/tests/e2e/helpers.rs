@@ -182,6 +182,34 @@ impl TestApp {
         Self::start(settings, pg, dir).await
     }
 
+    /// A second daemon on this one's database, data directory and settings,
+    /// as a second node behind a load balancer would run.
+    pub async fn sibling(&self) -> Self {
+        Self::start(
+            self.settings.clone(),
+            None,
+            tempfile::tempdir().expect("tempdir"),
+        )
+        .await
+    }
+
+    /// Waits until `/readyz` answers 200 (e.g. the Redis event channel is subscribed).
+    pub async fn wait_ready(&self) {
+        for _ in 0..100 {
+            let ok = self
+                .client
+                .get(self.url("/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ok {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("daemon not ready after 5 s");
+    }
+
     /// Stops this daemon and starts a new one on the same database and data
     /// directory (a restart), with `tweak` applied to its settings.
     pub async fn restart(mut self, tweak: impl FnOnce(&mut Settings)) -> Self {

@@ -356,3 +356,85 @@ async fn message_added_follows_one_conversation() {
 }
 
 crate::backends!(resumes_with_its_cursor_without_gap_or_duplicate);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_daemons_on_one_redis_share_one_event_stream() {
+    let prefix = format!(
+        "sbtest-{}",
+        std::process::id() as u128 * 1_000_000
+            + u128::from(chrono::Utc::now().timestamp_subsec_nanos())
+    );
+    let (one, _) = crate::webhook::app_with_number_and(Backend::Postgres, |s| {
+        s.redis.url = Some(crate::helpers::redis_url().into());
+        s.redis.key_prefix = prefix;
+    })
+    .await;
+    let two = one.sibling().await;
+    one.wait_ready().await;
+    two.wait_ready().await;
+    let admin = two.login("admin@acme.test", PW).await;
+    let mut ws = connect_as(&two, &admin, "graphql-transport-ws").await;
+    send(
+        &mut ws,
+        json!({"id": "1", "type": "subscribe", "payload": {"query":
+        "subscription { events { __typename ... on MessageAdded { cursor message { text } } } }"}}),
+    )
+    .await;
+    // the subscription starts asynchronously: post to daemon 1 until daemon 2's subscriber sees one
+    let mut first = None;
+    for i in 0..50 {
+        let status = crate::webhook::post(
+            &one,
+            &inbound(&format!("wamid.R{i}"), &format!("hello {i}")),
+            Some(crate::webhook::APP_SECRET),
+        )
+        .await;
+        assert_eq!(status, 200);
+        if let Some(msg) = next_json(&mut ws, Duration::from_millis(300)).await {
+            first = Some(msg);
+            break;
+        }
+    }
+    let mut first = first.expect("an event from daemon 1 reached daemon 2's subscriber");
+    if first["payload"]["data"]["events"]["__typename"] == "ConversationOpened" {
+        // the first message opened the conversation; its MessageAdded follows
+        first = next_json(&mut ws, Duration::from_secs(5))
+            .await
+            .expect("the message after the opening");
+    }
+    let ev = &first["payload"]["data"]["events"];
+    assert_eq!(ev["__typename"], "MessageAdded", "{first}");
+    assert!(
+        ev["message"]["text"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("hello")
+    );
+    let mut last: i64 = ev["cursor"].as_str().expect("cursor").parse().expect("seq");
+    // then every later one arrives in order, none missing, none twice
+    for i in 0..20 {
+        let body = inbound(&format!("wamid.S{i}"), &format!("next {i}"));
+        assert_eq!(
+            crate::webhook::post(&one, &body, Some(crate::webhook::APP_SECRET)).await,
+            200
+        );
+    }
+    for i in 0..20 {
+        let msg = next_json(&mut ws, Duration::from_secs(5))
+            .await
+            .unwrap_or_else(|| panic!("event {i} missing"));
+        let ev = &msg["payload"]["data"]["events"];
+        let seq: i64 = ev["cursor"].as_str().expect("cursor").parse().expect("seq");
+        assert_eq!(seq, last + 1, "in order without gaps: {msg}");
+        assert_eq!(ev["message"]["text"], format!("next {i}"));
+        last = seq;
+    }
+    assert!(
+        two.metrics()
+            .await
+            .contains("switchboard_bus_events_total{direction=\"received\"}"),
+        "daemon 2 counts what it received over Redis"
+    );
+    two.stop().await;
+    one.stop().await;
+}

@@ -19,7 +19,15 @@ const FIXTURES: &str = concat!(
 
 /// A daemon with tenant "Acme" owning the fixtures' phone number.
 pub async fn app_with_number(backend: Backend) -> (TestApp, i64) {
-    let app = TestApp::spawn(backend).await;
+    app_with_number_and(backend, |_| {}).await
+}
+
+/// [`app_with_number`] with `tweak` applied to the daemon's settings.
+pub async fn app_with_number_and(
+    backend: Backend,
+    tweak: impl FnOnce(&mut switchboard::config::Settings),
+) -> (TestApp, i64) {
+    let app = TestApp::spawn_with(backend, tweak).await;
     let tenant = app.tenant_with_admin("Acme", "admin@acme.test", PW).await;
     let admin = app.login("admin@acme.test", PW).await;
     app.gql_ok(
