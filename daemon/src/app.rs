@@ -15,7 +15,7 @@ use crate::auth::token::TokenKeys;
 use crate::bus::Bus;
 use crate::config::Settings;
 use crate::crypto::{self, CryptoError, Keyring};
-use crate::ingest::Ingestor;
+use crate::ingest::{Ingestor, WriteOptions};
 use crate::metrics::Metrics;
 use crate::sender::{PairRate, Senders};
 use crate::state::AppState;
@@ -127,7 +127,17 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         .map_err(|e| StartError::Redis(e.to_string()))?,
         _ => Bus::in_process(4096).with_metrics(metrics.clone()),
     };
-    let ingest = Ingestor::start(db.clone(), &settings.ingest, metrics.clone(), bus.clone());
+    let ingest = Ingestor::start(
+        db.clone(),
+        &settings.ingest,
+        metrics.clone(),
+        bus.clone(),
+        WriteOptions {
+            reopen_window: chrono::Duration::minutes(i64::from(
+                settings.conversations.reopen_window_minutes,
+            )),
+        },
+    );
     let client = CloudClient::new(
         &settings.whatsapp.graph_base_url,
         &settings.whatsapp.api_version,
@@ -156,7 +166,16 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         .resume()
         .await
         .map_err(|e| StartError::Outbox(e.to_string()))?;
+    let actors = crate::actors::Actors::start(
+        db.clone(),
+        ingest.clone(),
+        bus.clone(),
+        metrics.clone(),
+        &settings.actors,
+        &settings.conversations,
+    );
     Ok(AppState {
+        actors,
         tokens: Arc::new(TokenKeys::new(&jwt, settings.auth.jwt_expiry_minutes)),
         settings: Arc::new(settings),
         db,
@@ -271,6 +290,9 @@ impl Application {
     /// Serves until stopped; in-flight requests get `server.shutdown_grace_seconds`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await?;
+        // the server drained its requests (and with them every pending
+        // commit); stop the actors' threads before the pool closes
+        self.state.actors.stop();
         self.state.db.clone().close().await.ok();
         tracing::info!("switchboard stopped");
         Ok(())

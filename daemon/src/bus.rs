@@ -51,6 +51,54 @@ pub enum EventKind {
         message_id: i64,
         conversation_id: i64,
     },
+    /// An outbound message's delivery status moved (sent, delivered, read, failed).
+    MessageStatusChanged {
+        message_id: i64,
+        conversation_id: i64,
+        status: String,
+    },
+    /// A conversation's status changed (reopened, woke, snoozed, handed off, unassigned).
+    ConversationUpdated {
+        conversation_id: i64,
+        status: String,
+        previous: Option<String>,
+        reason: String,
+        by_user: Option<i64>,
+    },
+    /// A conversation was given to an agent (or moved to another).
+    ConversationAssigned {
+        conversation_id: i64,
+        assignee_id: i64,
+        previous_assignee_id: Option<i64>,
+        by_user: Option<i64>,
+    },
+    /// A conversation was resolved, by a user or by the system (`by_user` null).
+    ConversationResolved {
+        conversation_id: i64,
+        reason: String,
+        by_user: Option<i64>,
+    },
+    /// A reply SLA was missed.
+    SlaBreached {
+        conversation_id: i64,
+        kind: SlaKind,
+        waiting_since: DateTime<Utc>,
+    },
+    /// The 24-hour customer-service window closes soon (`closed` false) or closed.
+    WindowClosing {
+        conversation_id: i64,
+        expires_at: DateTime<Utc>,
+        closed: bool,
+    },
+}
+
+/// Which reply SLA was missed.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, serde::Serialize, serde::Deserialize,
+)]
+pub enum SlaKind {
+    FirstResponse,
+    NextResponse,
 }
 
 impl EventKind {
@@ -60,6 +108,41 @@ impl EventKind {
             EventKind::DirectoryChanged { .. } => "directory_changed",
             EventKind::ConversationOpened { .. } => "conversation_opened",
             EventKind::MessageAdded { .. } => "message_added",
+            EventKind::MessageStatusChanged { .. } => "message_status_changed",
+            EventKind::ConversationUpdated { .. } => "conversation_updated",
+            EventKind::ConversationAssigned { .. } => "conversation_assigned",
+            EventKind::ConversationResolved { .. } => "conversation_resolved",
+            EventKind::SlaBreached { .. } => "sla_breached",
+            EventKind::WindowClosing { .. } => "window_closing",
+        }
+    }
+
+    /// The conversation the event is about, if any.
+    pub fn conversation_id(&self) -> Option<i64> {
+        match self {
+            EventKind::DirectoryChanged { .. } => None,
+            EventKind::ConversationOpened { conversation_id }
+            | EventKind::MessageAdded {
+                conversation_id, ..
+            }
+            | EventKind::MessageStatusChanged {
+                conversation_id, ..
+            }
+            | EventKind::ConversationUpdated {
+                conversation_id, ..
+            }
+            | EventKind::ConversationAssigned {
+                conversation_id, ..
+            }
+            | EventKind::ConversationResolved {
+                conversation_id, ..
+            }
+            | EventKind::SlaBreached {
+                conversation_id, ..
+            }
+            | EventKind::WindowClosing {
+                conversation_id, ..
+            } => Some(*conversation_id),
         }
     }
 }

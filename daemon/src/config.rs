@@ -57,6 +57,10 @@ pub struct Settings {
     pub ingest: IngestSettings,
     /// The per-tenant event log behind resumable subscriptions.
     pub events: EventSettings,
+    /// Conversation lifecycle and timers.
+    pub conversations: ConversationSettings,
+    /// Tenant and conversation actors.
+    pub actors: ActorSettings,
     /// GraphQL limits.
     pub graphql: GraphqlSettings,
     /// Logging.
@@ -269,6 +273,66 @@ impl Default for IngestSettings {
     }
 }
 
+/// `[conversations]`: lifecycle and timers. A duration of 0 turns that timer off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConversationSettings {
+    /// A customer writing within this many minutes of a resolution reopens
+    /// that conversation; later, a new one starts. Default `1440` (24 h).
+    pub reopen_window_minutes: u32,
+    /// Seconds a new conversation may wait for its first reply before
+    /// `slaBreached(FIRST_RESPONSE)`. Default `300`.
+    pub first_response_sla_seconds: u64,
+    /// Seconds a customer may wait for each later reply before
+    /// `slaBreached(NEXT_RESPONSE)`. Default `900`.
+    pub next_response_sla_seconds: u64,
+    /// Minutes before the 24-hour window closes that `windowClosing` warns. Default `60`.
+    pub window_warning_minutes: u32,
+    /// Minutes without any message after our last reply before the
+    /// conversation resolves itself (never while the customer waits). Default `1440`.
+    pub auto_resolve_after_minutes: u32,
+}
+
+impl Default for ConversationSettings {
+    fn default() -> Self {
+        Self {
+            reopen_window_minutes: 1440,
+            first_response_sla_seconds: 300,
+            next_response_sla_seconds: 900,
+            window_warning_minutes: 60,
+            auto_resolve_after_minutes: 1440,
+        }
+    }
+}
+
+/// `[actors]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ActorSettings {
+    /// Arbiter threads the actors are spread over; 0 = one per CPU core. Default `0`.
+    pub arbiters: usize,
+    /// Messages a conversation actor's mailbox holds; when full, webhooks get
+    /// 503 + Retry-After and GraphQL OVERLOADED. Default `64`.
+    pub mailbox_capacity: usize,
+    /// Seconds an idle conversation actor lives before it stops (it is rebuilt
+    /// from the database on its next event). Default `300`.
+    pub idle_seconds: u64,
+    /// Milliseconds between sweeps for due timers of conversations without a
+    /// running actor (after a restart or an eviction). Default `1000`.
+    pub timer_sweep_ms: u64,
+}
+
+impl Default for ActorSettings {
+    fn default() -> Self {
+        Self {
+            arbiters: 0,
+            mailbox_capacity: 64,
+            idle_seconds: 300,
+            timer_sweep_ms: 1000,
+        }
+    }
+}
+
 /// `[events]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -407,6 +471,15 @@ impl Settings {
         }
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        if self.actors.mailbox_capacity == 0 {
+            return Err(invalid("actors.mailbox_capacity", "must be at least 1"));
+        }
+        if self.actors.idle_seconds == 0 {
+            return Err(invalid("actors.idle_seconds", "must be at least 1"));
+        }
+        if self.actors.timer_sweep_ms < 10 {
+            return Err(invalid("actors.timer_sweep_ms", "must be at least 10"));
         }
         if let Some(url) = &self.redis.url
             && !url.expose_secret().starts_with("redis://")

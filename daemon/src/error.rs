@@ -102,6 +102,18 @@ impl From<sea_orm::DbErr> for ApiError {
     }
 }
 
+impl From<crate::actors::CommandOutcomeError> for ApiError {
+    fn from(e: crate::actors::CommandOutcomeError) -> Self {
+        use crate::actors::{ActorError, CommandError, CommandOutcomeError as E};
+        match e {
+            E::Actor(ActorError::Overloaded | ActorError::Stopped) => ApiError::Overloaded,
+            E::Command(CommandError::Lifecycle(l)) => ApiError::BadInput(l.to_string()),
+            E::Command(CommandError::NotFound) => ApiError::NotFound("conversation"),
+            E::Command(CommandError::Db(db)) => ApiError::internal(db),
+        }
+    }
+}
+
 impl From<CryptoError> for ApiError {
     fn from(e: CryptoError) -> Self {
         ApiError::internal(e)

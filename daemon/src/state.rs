@@ -29,6 +29,8 @@ pub struct AppState {
     pub numbers: Arc<NumberDirectory>,
     /// The group-commit writer of webhook notifications.
     pub ingest: Ingestor,
+    /// Conversation actors (lifecycle, timers, back-pressure).
+    pub actors: crate::actors::Actors,
     /// Sender actors, one per phone number.
     pub senders: Arc<Senders>,
     /// Inbound media store and its fetcher.

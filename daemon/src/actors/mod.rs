@@ -1,3 +1,337 @@
-//! The actor core: conversation lifecycle rules and the actors that apply them.
+//! The actor core. Conversation actors (one per tenant, number and customer)
+//! run on a fixed set of arbiter threads, a tenant's actors all on the same
+//! one (picked by hash) so the tenant's events keep their order. A registry
+//! starts actors on demand; idle ones stop and are rebuilt from the database
+//! on their next message; a sweep wakes the actors of conversations whose
+//! timers are due while no actor runs for them (after a restart or an
+//! eviction). Mailboxes are bounded: a full one is back-pressure (HTTP 503 +
+//! Retry-After for webhooks, OVERLOADED for GraphQL), never unbounded memory.
 
+pub mod conversation;
 pub mod lifecycle;
+pub mod timers;
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix::{Actor, Addr, ArbiterHandle};
+use sea_orm::DatabaseConnection;
+use tokio::sync::oneshot;
+
+use crate::bus::Bus;
+use crate::config::{ActorSettings, ConversationSettings};
+use crate::ingest::{BatchInput, IngestError, Ingestor, WriteOutcome};
+use crate::metrics::Metrics;
+pub use conversation::{CommandError, ConversationActor};
+use lifecycle::Command;
+
+/// What a conversation actor is keyed by: the customer `wa_id` on one of the
+/// tenant's numbers (at most one conversation of theirs is open at a time).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ConvKey {
+    pub tenant_id: i64,
+    pub number_id: i64,
+    pub wa_id: String,
+}
+
+/// What every actor needs.
+#[derive(Clone)]
+pub struct Deps {
+    pub db: DatabaseConnection,
+    pub ingest: Ingestor,
+    pub bus: Bus,
+    pub metrics: Arc<Metrics>,
+    pub policy: timers::Policy,
+    pub idle: Duration,
+    pub mailbox: usize,
+}
+
+/// Why a request to an actor was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ActorError {
+    /// The actor's mailbox is full: retry later.
+    #[error("conversation is busy")]
+    Overloaded,
+    /// The actor stopped before answering (shutting down).
+    #[error("actor stopped")]
+    Stopped,
+}
+
+pub(crate) struct Registry {
+    arbiters: Vec<ArbiterHandle>,
+    conversations: Mutex<HashMap<ConvKey, Addr<ConversationActor>>>,
+    deps: Deps,
+}
+
+impl Registry {
+    /// Drops `key`'s entry if it is still `addr` (a stopped actor).
+    pub(crate) fn forget(&self, key: &ConvKey, addr: &Addr<ConversationActor>) {
+        if let Ok(mut map) = self.conversations.lock()
+            && map.get(key).is_some_and(|a| a == addr)
+        {
+            map.remove(key);
+        }
+    }
+}
+
+/// Handle to the actor system; cheap to clone.
+#[derive(Clone)]
+pub struct Actors {
+    inner: Arc<Registry>,
+}
+
+impl std::fmt::Debug for Actors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Actors")
+            .field("arbiters", &self.inner.arbiters.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Actors {
+    /// Starts the arbiters and the timer sweep. Must run inside an actix `System`.
+    pub fn start(
+        db: DatabaseConnection,
+        ingest: Ingestor,
+        bus: Bus,
+        metrics: Arc<Metrics>,
+        actors: &ActorSettings,
+        conversations: &ConversationSettings,
+    ) -> Self {
+        let n = match actors.arbiters {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let arbiters = (0..n).map(|_| actix::Arbiter::new().handle()).collect();
+        let inner = Arc::new(Registry {
+            arbiters,
+            conversations: Mutex::new(HashMap::new()),
+            deps: Deps {
+                db,
+                ingest,
+                bus,
+                metrics,
+                policy: timers::Policy::from(conversations),
+                idle: Duration::from_secs(actors.idle_seconds),
+                mailbox: actors.mailbox_capacity,
+            },
+        });
+        let me = Self { inner };
+        tokio::spawn(sweep(
+            Arc::downgrade(&me.inner),
+            Duration::from_millis(actors.timer_sweep_ms),
+        ));
+        me
+    }
+
+    /// The running actor for `key`, started (and rebuilt from the database) if needed.
+    fn conversation(&self, key: &ConvKey) -> Addr<ConversationActor> {
+        let mut map = match self.inner.conversations.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(a) = map.get(key)
+            && a.connected()
+        {
+            return a.clone();
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        key.tenant_id.hash(&mut h);
+        let arbiter = &self.inner.arbiters[(h.finish() as usize) % self.inner.arbiters.len()];
+        let (k, deps, registry) = (
+            key.clone(),
+            self.inner.deps.clone(),
+            Arc::downgrade(&self.inner),
+        );
+        let addr = ConversationActor::start_in_arbiter(arbiter, move |_| {
+            ConversationActor::new(k, deps, registry)
+        });
+        map.insert(key.clone(), addr.clone());
+        addr
+    }
+
+    /// Sends `msg` to `key`'s actor without waiting for room.
+    fn try_send<M>(&self, key: &ConvKey, msg: M) -> Result<(), ActorError>
+    where
+        M: actix::Message<Result = ()> + Send + 'static,
+        ConversationActor: actix::Handler<M>,
+    {
+        let depth = self
+            .inner
+            .deps
+            .metrics
+            .mailbox_depth
+            .with_label_values(&["conversation"]);
+        let mut msg = msg;
+        for _ in 0..2 {
+            match self.conversation(key).try_send(msg) {
+                Ok(()) => {
+                    depth.inc();
+                    return Ok(());
+                }
+                Err(actix::prelude::SendError::Full(_)) => {
+                    self.inner
+                        .deps
+                        .metrics
+                        .mailbox_full
+                        .with_label_values(&["conversation"])
+                        .inc();
+                    return Err(ActorError::Overloaded);
+                }
+                // stopped between lookup and send (idle): start a new one
+                Err(actix::prelude::SendError::Closed(m)) => msg = m,
+            }
+        }
+        Err(ActorError::Stopped)
+    }
+
+    /// Commits a verified notification through the conversation actors of
+    /// its customers (statuses and template updates go straight to the
+    /// writer). Refused with `Overloaded` when a conversation's mailbox is
+    /// full; parts already handed over commit anyway, and Meta's retry of the
+    /// whole notification is deduplicated.
+    pub async fn ingest(&self, input: BatchInput) -> Result<WriteOutcome, IngestError> {
+        let mut parts: HashMap<ConvKey, BatchInput> = HashMap::new();
+        let mut rest = BatchInput {
+            statuses: input.statuses,
+            templates: input.templates,
+            accepted: input.accepted,
+            events: input.events,
+            ..Default::default()
+        };
+        for m in input.inbound {
+            let key = ConvKey {
+                tenant_id: m.tenant_id,
+                number_id: m.number_id,
+                wa_id: m.from.clone(),
+            };
+            parts.entry(key).or_default().inbound.push(m);
+        }
+        for c in input.contacts {
+            match parts
+                .iter_mut()
+                .find(|(k, _)| k.tenant_id == c.tenant_id && k.wa_id == c.wa_id)
+            {
+                Some((_, p)) => p.contacts.push(c),
+                None => rest.contacts.push(c),
+            }
+        }
+        let mut waits = Vec::with_capacity(parts.len() + 1);
+        for (key, part) in parts {
+            let (reply, rx) = oneshot::channel();
+            self.try_send(&key, conversation::Inbound { input: part, reply })
+                .map_err(|e| match e {
+                    ActorError::Overloaded => IngestError::Overloaded,
+                    ActorError::Stopped => IngestError::Stopped,
+                })?;
+            waits.push(rx);
+        }
+        let mut total = WriteOutcome::default();
+        if !rest.statuses.is_empty()
+            || !rest.templates.is_empty()
+            || !rest.accepted.is_empty()
+            || !rest.events.is_empty()
+            || !rest.contacts.is_empty()
+        {
+            merge(&mut total, self.inner.deps.ingest.submit(rest).await?);
+        }
+        for rx in waits {
+            merge(&mut total, rx.await.map_err(|_| IngestError::Stopped)??);
+        }
+        Ok(total)
+    }
+
+    /// Applies a user's command to a conversation through its actor.
+    pub async fn command(
+        &self,
+        key: ConvKey,
+        conversation_id: i64,
+        command: Command,
+        by_user: Option<i64>,
+    ) -> Result<entity::conversations::Model, CommandOutcomeError> {
+        let (reply, rx) = oneshot::channel();
+        self.try_send(
+            &key,
+            conversation::Apply {
+                conversation_id,
+                command,
+                by_user,
+                reply,
+            },
+        )?;
+        Ok(rx.await.map_err(|_| ActorError::Stopped)??)
+    }
+
+    /// Tells `key`'s actor to look at its conversation again (after a change
+    /// made outside it, e.g. a reply was queued). Best effort: a full mailbox
+    /// means the actor is busy and will look anyway.
+    pub fn touch(&self, key: &ConvKey) {
+        let _ = self.try_send(key, conversation::Tick);
+    }
+
+    /// Running conversation actors.
+    pub fn alive(&self) -> usize {
+        self.inner
+            .conversations
+            .lock()
+            .map_or(0, |m| m.values().filter(|a| a.connected()).count())
+    }
+
+    /// Stops every arbiter (and with them the actors) at shutdown.
+    pub fn stop(&self) {
+        for a in &self.inner.arbiters {
+            a.stop();
+        }
+    }
+}
+
+/// Why a command did not apply.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandOutcomeError {
+    #[error(transparent)]
+    Actor(#[from] ActorError),
+    #[error(transparent)]
+    Command(#[from] CommandError),
+}
+
+fn merge(total: &mut WriteOutcome, part: WriteOutcome) {
+    total.inserted.extend(part.inserted);
+    total.duplicates += part.duplicates;
+    total.statuses += part.statuses;
+    total.media += part.media;
+    total.events.extend(part.events);
+    total.opened.extend(part.opened);
+}
+
+/// Wakes the actors of conversations whose timers are due.
+async fn sweep(registry: std::sync::Weak<Registry>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(inner) = registry.upgrade() else {
+            return;
+        };
+        let actors = Actors { inner };
+        match crate::store::conversations::due_timers(
+            &actors.inner.deps.db,
+            chrono::Utc::now(),
+            500,
+        )
+        .await
+        {
+            Ok(due) => {
+                for d in due {
+                    actors.touch(&ConvKey {
+                        tenant_id: d.tenant_id,
+                        number_id: d.number_id,
+                        wa_id: d.wa_id,
+                    });
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "timer sweep failed; retrying"),
+        }
+    }
+}

@@ -144,6 +144,29 @@ impl Conversation {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// The agent it is assigned to.
+    async fn assignee_id(&self) -> Option<ID> {
+        self.0.assignee_id.map(|v| ID(v.to_string()))
+    }
+    /// When the first reply was queued.
+    async fn first_response_at(&self) -> Option<DateTime<Utc>> {
+        self.0.first_response_at
+    }
+    /// Since when the customer waits for a reply (null: nobody waits).
+    async fn awaiting_reply_since(&self) -> Option<DateTime<Utc>> {
+        self.0.awaiting_reply_since
+    }
+    /// The last reply queued to the customer.
+    async fn last_outbound_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_outbound_at
+    }
+    /// Snoozed until then.
+    async fn snoozed_until(&self) -> Option<DateTime<Utc>> {
+        self.0.snoozed_until
+    }
+    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
+        self.0.resolved_at
+    }
     /// Messages, oldest first.
     async fn messages(
         &self,
@@ -288,8 +311,15 @@ impl MessageMutation {
         .await?;
         store::outbox::enqueue(&txn, me.tenant_id, conv.whatsapp_number_id, msg.id, payload)
             .await?;
+        store::conversations::replied(&txn, conv.id, msg.created_at).await?;
         txn.commit().await?;
         st.senders.wake(conv.whatsapp_number_id);
+        // the reply ends the customer's wait: the actor re-plans its timers
+        st.actors.touch(&crate::actors::ConvKey {
+            tenant_id: me.tenant_id,
+            number_id: conv.whatsapp_number_id,
+            wa_id: contact.wa_id.clone(),
+        });
         st.emit(
             me.tenant_id,
             crate::bus::EventKind::MessageAdded {

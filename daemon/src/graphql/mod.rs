@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod auth;
+mod conversations;
 mod departments;
 mod error_codes;
 pub mod guard;
@@ -46,6 +47,7 @@ pub struct MutationRoot(
     numbers::NumberMutation,
     api_keys::ApiKeyMutation,
     messages::MessageMutation,
+    conversations::ConversationMutation,
 );
 
 /// The executable schema.

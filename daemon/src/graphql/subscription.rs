@@ -16,7 +16,7 @@ use super::guard::RoleGuard;
 use super::messages::{Conversation, Message};
 use super::{identity, state};
 use crate::auth::{Identity, Role};
-use crate::bus::{ChangeAction, DirectoryEntity, Event as BusEvent, EventKind};
+use crate::bus::{ChangeAction, DirectoryEntity, Event as BusEvent, EventKind, SlaKind};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -112,15 +112,254 @@ impl ConversationOpened {
     }
 }
 
+/// What every conversation event carries.
+#[derive(Clone, Copy)]
+struct ConvRef {
+    seq: i64,
+    tenant_id: i64,
+    conversation_id: i64,
+    at: DateTime<Utc>,
+}
+
+impl ConvRef {
+    async fn conversation(&self, ctx: &Context<'_>) -> Result<Option<Conversation>, ApiError> {
+        Ok(
+            entity::conversations::Entity::find_by_id(self.conversation_id)
+                .filter(entity::conversations::Column::TenantId.eq(self.tenant_id))
+                .one(&state(ctx)?.db)
+                .await?
+                .map(Conversation),
+        )
+    }
+}
+
+fn id_of(v: Option<i64>) -> Option<ID> {
+    v.map(|v| ID(v.to_string()))
+}
+
+/// An outbound message's delivery status moved.
+pub struct MessageStatusChanged {
+    base: ConvRef,
+    message_id: i64,
+    status: String,
+}
+
+#[Object]
+impl MessageStatusChanged {
+    /// Resume after this event with `events(after: cursor)`.
+    async fn cursor(&self) -> String {
+        self.base.seq.to_string()
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.base.at
+    }
+    async fn conversation_id(&self) -> ID {
+        ID(self.base.conversation_id.to_string())
+    }
+    async fn message_id(&self) -> ID {
+        ID(self.message_id.to_string())
+    }
+    /// sent, delivered, read, failed.
+    async fn status(&self) -> &str {
+        &self.status
+    }
+}
+
+/// A conversation's status changed: reopened, woke from a snooze, snoozed,
+/// handed off by the bot, unassigned.
+pub struct ConversationUpdated {
+    base: ConvRef,
+    status: String,
+    previous: Option<String>,
+    reason: String,
+    by_user: Option<i64>,
+}
+
+#[Object]
+impl ConversationUpdated {
+    /// Resume after this event with `events(after: cursor)`.
+    async fn cursor(&self) -> String {
+        self.base.seq.to_string()
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.base.at
+    }
+    async fn conversation_id(&self) -> ID {
+        ID(self.base.conversation_id.to_string())
+    }
+    /// bot, queued, assigned, snoozed, resolved.
+    async fn status(&self) -> &str {
+        &self.status
+    }
+    async fn previous_status(&self) -> Option<&str> {
+        self.previous.as_deref()
+    }
+    /// reopened, woke, snoozed, bot_handoff, unassigned, …
+    async fn reason(&self) -> &str {
+        &self.reason
+    }
+    /// The user who caused it (null: the customer or a timer).
+    async fn by_user_id(&self) -> Option<ID> {
+        id_of(self.by_user)
+    }
+    /// The conversation as it is now.
+    async fn conversation(&self, ctx: &Context<'_>) -> Result<Option<Conversation>, ApiError> {
+        self.base.conversation(ctx).await
+    }
+}
+
+/// A conversation was given to an agent, or moved to another.
+pub struct ConversationAssigned {
+    base: ConvRef,
+    assignee_id: i64,
+    previous_assignee_id: Option<i64>,
+    by_user: Option<i64>,
+}
+
+#[Object]
+impl ConversationAssigned {
+    /// Resume after this event with `events(after: cursor)`.
+    async fn cursor(&self) -> String {
+        self.base.seq.to_string()
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.base.at
+    }
+    async fn conversation_id(&self) -> ID {
+        ID(self.base.conversation_id.to_string())
+    }
+    async fn assignee_id(&self) -> ID {
+        ID(self.assignee_id.to_string())
+    }
+    async fn previous_assignee_id(&self) -> Option<ID> {
+        id_of(self.previous_assignee_id)
+    }
+    async fn by_user_id(&self) -> Option<ID> {
+        id_of(self.by_user)
+    }
+    /// The conversation as it is now.
+    async fn conversation(&self, ctx: &Context<'_>) -> Result<Option<Conversation>, ApiError> {
+        self.base.conversation(ctx).await
+    }
+}
+
+/// A conversation was resolved by a user, or by the system (auto-resolve).
+pub struct ConversationResolved {
+    base: ConvRef,
+    reason: String,
+    by_user: Option<i64>,
+}
+
+#[Object]
+impl ConversationResolved {
+    /// Resume after this event with `events(after: cursor)`.
+    async fn cursor(&self) -> String {
+        self.base.seq.to_string()
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.base.at
+    }
+    async fn conversation_id(&self) -> ID {
+        ID(self.base.conversation_id.to_string())
+    }
+    /// resolved (by a user) or auto_resolved (after a quiet period).
+    async fn reason(&self) -> &str {
+        &self.reason
+    }
+    async fn by_user_id(&self) -> Option<ID> {
+        id_of(self.by_user)
+    }
+    /// The conversation as it is now.
+    async fn conversation(&self, ctx: &Context<'_>) -> Result<Option<Conversation>, ApiError> {
+        self.base.conversation(ctx).await
+    }
+}
+
+/// A reply SLA was missed: the customer has waited since `waitingSince`.
+pub struct SlaBreached {
+    base: ConvRef,
+    kind: SlaKind,
+    waiting_since: DateTime<Utc>,
+}
+
+#[Object]
+impl SlaBreached {
+    /// Resume after this event with `events(after: cursor)`.
+    async fn cursor(&self) -> String {
+        self.base.seq.to_string()
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.base.at
+    }
+    async fn conversation_id(&self) -> ID {
+        ID(self.base.conversation_id.to_string())
+    }
+    async fn kind(&self) -> SlaKind {
+        self.kind
+    }
+    async fn waiting_since(&self) -> DateTime<Utc> {
+        self.waiting_since
+    }
+    /// The conversation as it is now.
+    async fn conversation(&self, ctx: &Context<'_>) -> Result<Option<Conversation>, ApiError> {
+        self.base.conversation(ctx).await
+    }
+}
+
+/// The 24-hour customer-service window closes soon (`closed: false`, sent
+/// `conversations.window_warning_minutes` ahead) or has closed: from then on
+/// only templates reach the customer.
+pub struct WindowClosing {
+    base: ConvRef,
+    expires_at: DateTime<Utc>,
+    closed: bool,
+}
+
+#[Object]
+impl WindowClosing {
+    /// Resume after this event with `events(after: cursor)`.
+    async fn cursor(&self) -> String {
+        self.base.seq.to_string()
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.base.at
+    }
+    async fn conversation_id(&self) -> ID {
+        ID(self.base.conversation_id.to_string())
+    }
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+    async fn closed(&self) -> bool {
+        self.closed
+    }
+    /// The conversation as it is now.
+    async fn conversation(&self, ctx: &Context<'_>) -> Result<Option<Conversation>, ApiError> {
+        self.base.conversation(ctx).await
+    }
+}
+
 /// Every event type a subscriber can receive.
 #[derive(Union)]
 pub enum Event {
     ConversationOpened(ConversationOpened),
+    ConversationUpdated(ConversationUpdated),
+    ConversationAssigned(ConversationAssigned),
+    ConversationResolved(ConversationResolved),
     DirectoryChanged(DirectoryChanged),
     MessageAdded(MessageAdded),
+    MessageStatusChanged(MessageStatusChanged),
+    SlaBreached(SlaBreached),
+    WindowClosing(WindowClosing),
 }
 
 fn to_graphql(event: &BusEvent) -> Event {
+    let base = |conversation_id: i64| ConvRef {
+        seq: event.seq,
+        tenant_id: event.tenant_id,
+        conversation_id,
+        at: event.at,
+    };
     match &event.kind {
         EventKind::DirectoryChanged { entity, id, action } => {
             Event::DirectoryChanged(DirectoryChanged {
@@ -149,11 +388,71 @@ fn to_graphql(event: &BusEvent) -> Event {
             tenant_id: event.tenant_id,
             at: event.at,
         }),
+        EventKind::MessageStatusChanged {
+            message_id,
+            conversation_id,
+            status,
+        } => Event::MessageStatusChanged(MessageStatusChanged {
+            base: base(*conversation_id),
+            message_id: *message_id,
+            status: status.clone(),
+        }),
+        EventKind::ConversationUpdated {
+            conversation_id,
+            status,
+            previous,
+            reason,
+            by_user,
+        } => Event::ConversationUpdated(ConversationUpdated {
+            base: base(*conversation_id),
+            status: status.clone(),
+            previous: previous.clone(),
+            reason: reason.clone(),
+            by_user: *by_user,
+        }),
+        EventKind::ConversationAssigned {
+            conversation_id,
+            assignee_id,
+            previous_assignee_id,
+            by_user,
+        } => Event::ConversationAssigned(ConversationAssigned {
+            base: base(*conversation_id),
+            assignee_id: *assignee_id,
+            previous_assignee_id: *previous_assignee_id,
+            by_user: *by_user,
+        }),
+        EventKind::ConversationResolved {
+            conversation_id,
+            reason,
+            by_user,
+        } => Event::ConversationResolved(ConversationResolved {
+            base: base(*conversation_id),
+            reason: reason.clone(),
+            by_user: *by_user,
+        }),
+        EventKind::SlaBreached {
+            conversation_id,
+            kind,
+            waiting_since,
+        } => Event::SlaBreached(SlaBreached {
+            base: base(*conversation_id),
+            kind: *kind,
+            waiting_since: *waiting_since,
+        }),
+        EventKind::WindowClosing {
+            conversation_id,
+            expires_at,
+            closed,
+        } => Event::WindowClosing(WindowClosing {
+            base: base(*conversation_id),
+            expires_at: *expires_at,
+            closed: *closed,
+        }),
     }
 }
 
 /// Whether `who` may see `event` (agents: changes to themselves, the tenant,
-/// and messages of conversations assigned to them).
+/// and events of conversations they may see).
 async fn visible(st: &AppState, who: &Identity, event: &BusEvent) -> bool {
     if event.tenant_id != who.tenant_id {
         return false;
@@ -161,20 +460,18 @@ async fn visible(st: &AppState, who: &Identity, event: &BusEvent) -> bool {
     if who.has_role(Role::Manager) {
         return true;
     }
-    match &event.kind {
-        EventKind::DirectoryChanged { entity, id, .. } => {
+    match (&event.kind, event.kind.conversation_id()) {
+        (EventKind::DirectoryChanged { entity, id, .. }, _) => {
             (*entity == DirectoryEntity::User && who.user_id == Some(*id))
                 || *entity == DirectoryEntity::Tenant
         }
-        EventKind::ConversationOpened { conversation_id }
-        | EventKind::MessageAdded {
-            conversation_id, ..
-        } => entity::conversations::Entity::find_by_id(*conversation_id)
+        (_, Some(conversation_id)) => entity::conversations::Entity::find_by_id(conversation_id)
             .one(&st.db)
             .await
             .ok()
             .flatten()
             .is_some_and(|c| super::messages::may_see(who, &c)),
+        (_, None) => false,
     }
 }
 
@@ -377,7 +674,7 @@ impl SubscriptionRoot {
             event_stream(who, st, after, Some(conv.id)).filter_map(|r| async move {
                 match r {
                     Ok(Event::MessageAdded(m)) => Some(Ok(m)),
-                    Ok(Event::DirectoryChanged(_) | Event::ConversationOpened(_)) => None,
+                    Ok(_) => None,
                     Err(e) => Some(Err(e)),
                 }
             }),

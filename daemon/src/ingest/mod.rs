@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::IngestSettings;
 use crate::metrics::Metrics;
 pub use plan::BatchInput;
-pub use write::WriteOutcome;
+pub use write::{WriteOptions, WriteOutcome};
 
 /// Why a submission was not committed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -61,6 +61,7 @@ impl Ingestor {
         settings: &IngestSettings,
         metrics: Arc<Metrics>,
         bus: crate::bus::Bus,
+        opts: WriteOptions,
     ) -> Self {
         let (tx, rx) = mpsc::channel(settings.queue_capacity);
         // SQLite has one write lock: a second writer would only wait for it
@@ -77,6 +78,7 @@ impl Ingestor {
                 max: settings.batch_max_notifications.max(1),
                 wait: Duration::from_millis(settings.batch_max_wait_ms),
                 metrics: metrics.clone(),
+                opts: opts.clone(),
             };
             tokio::spawn(writer.run());
         }
@@ -113,6 +115,7 @@ struct Writer {
     max: usize,
     wait: Duration,
     metrics: Arc<Metrics>,
+    opts: WriteOptions,
 }
 
 impl Writer {
@@ -208,7 +211,7 @@ impl Writer {
             .begin()
             .await
             .map_err(|e| IngestError::Commit(e.to_string()))?;
-        let outcome = write::write_plan(&txn, &plan)
+        let outcome = write::write_plan(&txn, &plan, &self.opts)
             .await
             .map_err(|e| IngestError::Commit(e.to_string()))?;
         txn.commit()

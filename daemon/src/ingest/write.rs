@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    contacts, conversations, event_log, event_sequences, media_files, message_status_events,
-    messages, outbox, templates,
+    bot_flows, contacts, conversations, event_log, event_sequences, media_files,
+    message_status_events, messages, outbox, templates,
 };
 use sea_orm::sea_query::{
     CaseStatement, Expr, ExprTrait, Func, OnConflict, Query, ReturningClause,
@@ -16,9 +16,27 @@ use sea_orm::sea_query::{
 use sea_orm::{ConnectionTrait, DbErr, EntityName, IdenStatic};
 
 use super::plan::{BatchPlan, InboundRow, status_rank, status_rank_sql};
+use crate::actors::lifecycle::{Status, back_from_pause};
+use crate::bus::EventKind;
+use crate::store::conversations::{Transition, record_transitions};
 
 /// The customer-service window opened by an inbound message.
 pub const SERVICE_WINDOW: Duration = Duration::hours(24);
+
+/// Lifecycle settings the writer applies when messages open conversations.
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    /// A message within this long of a resolution reopens the conversation.
+    pub reopen_window: Duration,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        Self {
+            reopen_window: Duration::hours(24),
+        }
+    }
+}
 
 /// An inbound message stored by this batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +82,9 @@ fn ret(cols: impl IntoIterator<Item = &'static str>) -> ReturningClause {
 pub async fn write_plan(
     txn: &impl ConnectionTrait,
     plan: &BatchPlan,
+    opts: &WriteOptions,
 ) -> Result<WriteOutcome, DbErr> {
+    let mut conversation_events: Vec<(i64, EventKind)> = Vec::new();
     let mut out = WriteOutcome {
         duplicates: plan.duplicates_in_batch,
         ..Default::default()
@@ -158,8 +178,10 @@ pub async fn write_plan(
             .filter(|m| !stored.contains(&(m.tenant_id, m.wamid.clone())))
             .collect();
         out.duplicates += plan.inbound.len() - fresh.len();
-        let (conv_ids, opened) = open_conversations(txn, &fresh, &contact_ids, t).await?;
-        out.opened = opened;
+        let opened = open_conversations(txn, &fresh, &contact_ids, t, opts).await?;
+        out.opened = opened.new;
+        conversation_events = opened.updated;
+        let conv_ids = opened.ids;
         for chunk in chunks(&fresh) {
             let mut q = Query::insert();
             q.into_table(messages::Entity.table_ref()).columns([
@@ -313,7 +335,18 @@ pub async fn write_plan(
         if accepted.contains(&(u.tenant_id, u.wamid.as_str())) {
             continue;
         }
-        apply_status(txn, u.tenant_id, &u.wamid, u).await?;
+        if let Some((message_id, conversation_id, status)) =
+            apply_status(txn, u.tenant_id, &u.wamid, u).await?
+        {
+            conversation_events.push((
+                u.tenant_id,
+                EventKind::MessageStatusChanged {
+                    message_id,
+                    conversation_id,
+                    status,
+                },
+            ));
+        }
         out.statuses += 1;
     }
     if !plan.accepted.is_empty() {
@@ -349,7 +382,18 @@ pub async fn write_plan(
             ..Default::default()
         });
         for u in &replay.status_updates {
-            apply_status(txn, u.tenant_id, &u.wamid, u).await?;
+            if let Some((message_id, conversation_id, status)) =
+                apply_status(txn, u.tenant_id, &u.wamid, u).await?
+            {
+                conversation_events.push((
+                    u.tenant_id,
+                    EventKind::MessageStatusChanged {
+                        message_id,
+                        conversation_id,
+                        status,
+                    },
+                ));
+            }
             out.statuses += 1;
         }
     }
@@ -382,6 +426,7 @@ pub async fn write_plan(
             )
         })
         .collect();
+    kinds.extend(conversation_events);
     kinds.extend(out.inserted.iter().map(|m| {
         (
             m.tenant_id,
@@ -480,24 +525,25 @@ pub async fn append_events(
 }
 
 /// Moves one message's status forward (never backwards) and fills the
-/// timestamps of every status seen.
+/// timestamps of every status seen. Returns (message id, conversation id,
+/// status now) when the row changed, so a repeated webhook changes nothing
+/// and publishes nothing.
 pub async fn apply_status(
     txn: &impl ConnectionTrait,
     tenant_id: i64,
     wamid: &str,
     u: &super::plan::StatusUpdate,
-) -> Result<(), DbErr> {
+) -> Result<Option<(i64, i64, String)>, DbErr> {
     let rank = i32::from(status_rank(&u.best));
     let status_col = messages::Column::Status.as_str();
+    let moves = Expr::cust(status_rank_sql(status_col)).lt(rank);
+    let mut changed = moves.clone();
     let mut q = Query::update();
     q.table(messages::Entity.table_ref())
         .value(
             messages::Column::Status,
             CaseStatement::new()
-                .case(
-                    Expr::cust(status_rank_sql(status_col)).lt(rank),
-                    Expr::val(u.best.clone()),
-                )
+                .case(moves, Expr::val(u.best.clone()))
                 .finally(Expr::col(messages::Column::Status)),
         )
         .and_where(Expr::col(messages::Column::TenantId).eq(tenant_id))
@@ -510,14 +556,24 @@ pub async fn apply_status(
     ] {
         if let Some(at) = at {
             q.value(col, coalesce(col, at));
+            changed = changed.or(Expr::col(col).is_null());
         }
     }
     if let Some(code) = u.error_code.and_then(|c| i32::try_from(c).ok()) {
         q.value(messages::Column::ErrorCode, code);
         q.value(messages::Column::ErrorTitle, u.error_title.clone());
+        changed = changed.or(Expr::col(messages::Column::ErrorCode).is_null());
     }
-    txn.execute(&q).await?;
-    Ok(())
+    q.and_where(changed)
+        .returning(ret(["id", "conversation_id", "status"]));
+    match txn.query_one(&q).await? {
+        Some(row) => Ok(Some((
+            row.try_get("", "id")?,
+            row.try_get("", "conversation_id")?,
+            row.try_get("", "status")?,
+        ))),
+        None => Ok(None),
+    }
 }
 
 fn coalesce(col: messages::Column, at: DateTime<Utc>) -> Expr {
@@ -555,12 +611,19 @@ async fn stored_wamids(
     Ok(stored)
 }
 
+/// An open conversation found for a (contact, number).
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    id: i64,
+    snoozed: Option<Option<i64>>,
+}
+
 /// Adds the open conversation of each listed contact to `found`, keyed by
-/// (contact, number).
+/// (contact, number); a snoozed one carries its assignee.
 async fn find_open(
     txn: &impl ConnectionTrait,
     contacts_by_tenant: &HashMap<i64, Vec<i64>>,
-    found: &mut HashMap<(i64, i64), i64>,
+    found: &mut HashMap<(i64, i64), Found>,
 ) -> Result<(), DbErr> {
     for (tenant, contacts_list) in contacts_by_tenant {
         for chunk in chunks(contacts_list) {
@@ -569,6 +632,8 @@ async fn find_open(
                     conversations::Column::Id,
                     conversations::Column::ContactId,
                     conversations::Column::WhatsappNumberId,
+                    conversations::Column::Status,
+                    conversations::Column::AssigneeId,
                 ])
                 .from(conversations::Entity.table_ref())
                 .and_where(Expr::col(conversations::Column::TenantId).eq(*tenant))
@@ -580,24 +645,44 @@ async fn find_open(
                 let contact: i64 = row.try_get("", conversations::Column::ContactId.as_str())?;
                 let number: i64 =
                     row.try_get("", conversations::Column::WhatsappNumberId.as_str())?;
-                found.insert((contact, number), id);
+                let status: String = row.try_get("", conversations::Column::Status.as_str())?;
+                let assignee: Option<i64> =
+                    row.try_get("", conversations::Column::AssigneeId.as_str())?;
+                let snoozed = (status == Status::Snoozed.as_str()).then_some(assignee);
+                found.insert((contact, number), Found { id, snoozed });
             }
         }
     }
     Ok(())
 }
 
+/// What opening conversations for a batch did.
+#[derive(Debug, Default)]
+struct Opened {
+    /// (contact, number) → the conversation the messages go to.
+    ids: HashMap<(i64, i64), i64>,
+    /// New conversations: (tenant, id).
+    new: Vec<(i64, i64)>,
+    /// Reopened or woken conversations: (tenant, event).
+    updated: Vec<(i64, EventKind)>,
+}
+
 /// Finds the open conversation of each (contact, number) with inbound
-/// messages, opens one where there is none, and refreshes the inbound time
-/// and service window.
+/// messages; where there is none, reopens the last one resolved within the
+/// reopen window or opens a new one (`bot` when the tenant has an active
+/// flow, else `queued`); wakes snoozed ones; and refreshes the inbound time,
+/// the service window and the timers to look at. Every status change is
+/// recorded as a transition.
 async fn open_conversations(
     txn: &impl ConnectionTrait,
     fresh: &[&InboundRow],
     contact_ids: &HashMap<(i64, String), i64>,
     t: DateTime<Utc>,
-) -> Result<(HashMap<(i64, i64), i64>, Vec<(i64, i64)>), DbErr> {
-    let mut opened = Vec::new();
-    // latest inbound per (tenant, contact, number)
+    opts: &WriteOptions,
+) -> Result<Opened, DbErr> {
+    let mut out = Opened::default();
+    let mut transitions: Vec<Transition> = Vec::new();
+    // first and latest inbound per (contact, number)
     let mut wanted: HashMap<(i64, i64), (i64, DateTime<Utc>)> = HashMap::new();
     for m in fresh {
         if let Some(&contact) = contact_ids.get(&(m.tenant_id, m.from.clone())) {
@@ -607,7 +692,7 @@ async fn open_conversations(
             e.1 = Ord::max(e.1, m.sent_at);
         }
     }
-    let mut found: HashMap<(i64, i64), i64> = HashMap::new();
+    let mut found: HashMap<(i64, i64), Found> = HashMap::new();
     let mut contacts_by_tenant: HashMap<i64, Vec<i64>> = HashMap::new();
     for ((contact, _), (tenant, _)) in &wanted {
         contacts_by_tenant
@@ -616,11 +701,107 @@ async fn open_conversations(
             .push(*contact);
     }
     find_open(txn, &contacts_by_tenant, &mut found).await?;
+
+    // none open: reopen one resolved within the window
+    let missing: Vec<(i64, i64)> = wanted
+        .keys()
+        .filter(|k| !found.contains_key(k))
+        .copied()
+        .collect();
+    if !missing.is_empty() && opts.reopen_window > Duration::zero() {
+        let since = t - opts.reopen_window;
+        let mut candidates: HashMap<(i64, i64), (i64, Option<i64>)> = HashMap::new();
+        let mut by_tenant: HashMap<i64, Vec<i64>> = HashMap::new();
+        for k in &missing {
+            if let Some((tenant, _)) = wanted.get(k) {
+                by_tenant.entry(*tenant).or_default().push(k.0);
+            }
+        }
+        for (tenant, list) in &by_tenant {
+            for chunk in chunks(list) {
+                let q = Query::select()
+                    .columns([
+                        conversations::Column::Id,
+                        conversations::Column::ContactId,
+                        conversations::Column::WhatsappNumberId,
+                        conversations::Column::AssigneeId,
+                    ])
+                    .from(conversations::Entity.table_ref())
+                    .and_where(Expr::col(conversations::Column::TenantId).eq(*tenant))
+                    .and_where(
+                        Expr::col(conversations::Column::ContactId).is_in(chunk.iter().copied()),
+                    )
+                    .and_where(Expr::col(conversations::Column::Status).eq("resolved"))
+                    .and_where(Expr::col(conversations::Column::ResolvedAt).gte(since))
+                    .order_by(conversations::Column::Id, sea_orm::Order::Asc)
+                    .to_owned();
+                for row in txn.query_all(&q).await? {
+                    let id: i64 = row.try_get("", "id")?;
+                    let contact: i64 = row.try_get("", "contact_id")?;
+                    let number: i64 = row.try_get("", "whatsapp_number_id")?;
+                    let assignee: Option<i64> = row.try_get("", "assignee_id")?;
+                    // ascending ids: the newest resolved one wins
+                    candidates.insert((contact, number), (id, assignee));
+                }
+            }
+        }
+        for (key, (id, assignee)) in candidates {
+            let Some(&(tenant, last)) = wanted.get(&key) else {
+                continue;
+            };
+            let to = back_from_pause(assignee);
+            let q = Query::update()
+                .table(conversations::Entity.table_ref())
+                .value(conversations::Column::Status, to.as_str())
+                .value(
+                    conversations::Column::ResolvedAt,
+                    Option::<DateTime<Utc>>::None,
+                )
+                .value(conversations::Column::AwaitingReplySince, last)
+                .value(
+                    conversations::Column::NextResponseBreachedAt,
+                    Option::<DateTime<Utc>>::None,
+                )
+                .value(conversations::Column::NextTimerAt, t)
+                .value(conversations::Column::UpdatedAt, t)
+                .and_where(Expr::col(conversations::Column::Id).eq(id))
+                .and_where(Expr::col(conversations::Column::Status).eq("resolved"))
+                .to_owned();
+            if txn.execute(&q).await?.rows_affected() == 1 {
+                found.insert(key, Found { id, snoozed: None });
+                transitions.push(Transition {
+                    tenant_id: tenant,
+                    conversation_id: id,
+                    from: Some(Status::Resolved.as_str().into()),
+                    to: to.as_str().into(),
+                    user_id: None,
+                    reason: "reopened".into(),
+                });
+                out.updated.push((
+                    tenant,
+                    EventKind::ConversationUpdated {
+                        conversation_id: id,
+                        status: to.as_str().into(),
+                        previous: Some(Status::Resolved.as_str().into()),
+                        reason: "reopened".into(),
+                        by_user: None,
+                    },
+                ));
+            }
+        }
+    }
+
+    // still none: open new ones
     type Wanted<'a> = (&'a (i64, i64), &'a (i64, DateTime<Utc>));
     let missing: Vec<Wanted<'_>> = wanted
         .iter()
         .filter(|(k, _)| !found.contains_key(k))
         .collect();
+    let bot_tenants = if missing.is_empty() {
+        HashSet::new()
+    } else {
+        tenants_with_active_flow(txn, missing.iter().map(|(_, (tenant, _))| *tenant)).await?
+    };
     for chunk in chunks(&missing) {
         let mut q = Query::insert();
         q.into_table(conversations::Entity.table_ref()).columns([
@@ -631,18 +812,27 @@ async fn open_conversations(
             conversations::Column::Priority,
             conversations::Column::LastInboundAt,
             conversations::Column::WindowExpiresAt,
+            conversations::Column::AwaitingReplySince,
+            conversations::Column::NextTimerAt,
             conversations::Column::CreatedAt,
             conversations::Column::UpdatedAt,
         ]);
         for ((contact, number), (tenant, last)) in chunk {
+            let status = if bot_tenants.contains(tenant) {
+                Status::Bot
+            } else {
+                Status::Queued
+            };
             q.values([
                 (*tenant).into(),
                 (*contact).into(),
                 (*number).into(),
-                "queued".into(),
+                status.as_str().into(),
                 0i32.into(),
                 (*last).into(),
                 (*last + SERVICE_WINDOW).into(),
+                (*last).into(),
+                t.into(),
                 t.into(),
                 t.into(),
             ])
@@ -662,14 +852,23 @@ async fn open_conversations(
             .do_nothing()
             .to_owned(),
         )
-        .returning(ret(["id", "contact_id", "whatsapp_number_id"]));
+        .returning(ret(["id", "contact_id", "whatsapp_number_id", "status"]));
         for row in txn.query_all(&q).await? {
             let id: i64 = row.try_get("", "id")?;
             let contact: i64 = row.try_get("", "contact_id")?;
             let number: i64 = row.try_get("", "whatsapp_number_id")?;
-            found.insert((contact, number), id);
+            let status: String = row.try_get("", "status")?;
+            found.insert((contact, number), Found { id, snoozed: None });
             if let Some((tenant, _)) = wanted.get(&(contact, number)) {
-                opened.push((*tenant, id));
+                out.new.push((*tenant, id));
+                transitions.push(Transition {
+                    tenant_id: *tenant,
+                    conversation_id: id,
+                    from: None,
+                    to: status,
+                    user_id: None,
+                    reason: "opened".into(),
+                });
             }
         }
     }
@@ -677,10 +876,50 @@ async fn open_conversations(
         // lost a race to a concurrent writer: use the conversation it opened
         find_open(txn, &contacts_by_tenant, &mut found).await?;
     }
-    // refresh last inbound / window of the ones that existed
+
+    // a customer's message wakes a snoozed conversation
+    for (key, f) in &found {
+        let (Some(assignee), Some((tenant, _))) = (f.snoozed, wanted.get(key)) else {
+            continue;
+        };
+        let to = back_from_pause(assignee);
+        let q = Query::update()
+            .table(conversations::Entity.table_ref())
+            .value(conversations::Column::Status, to.as_str())
+            .value(
+                conversations::Column::SnoozedUntil,
+                Option::<DateTime<Utc>>::None,
+            )
+            .value(conversations::Column::UpdatedAt, t)
+            .and_where(Expr::col(conversations::Column::Id).eq(f.id))
+            .and_where(Expr::col(conversations::Column::Status).eq(Status::Snoozed.as_str()))
+            .to_owned();
+        if txn.execute(&q).await?.rows_affected() == 1 {
+            transitions.push(Transition {
+                tenant_id: *tenant,
+                conversation_id: f.id,
+                from: Some(Status::Snoozed.as_str().into()),
+                to: to.as_str().into(),
+                user_id: None,
+                reason: "woke".into(),
+            });
+            out.updated.push((
+                *tenant,
+                EventKind::ConversationUpdated {
+                    conversation_id: f.id,
+                    status: to.as_str().into(),
+                    previous: Some(Status::Snoozed.as_str().into()),
+                    reason: "woke".into(),
+                    by_user: None,
+                },
+            ));
+        }
+    }
+
+    // refresh last inbound / window / timers of the ones that existed
     let existing: Vec<(i64, DateTime<Utc>)> = wanted
         .iter()
-        .filter_map(|(k, (_, last))| found.get(k).map(|id| (*id, *last)))
+        .filter_map(|(k, (_, last))| found.get(k).map(|f| (f.id, *last)))
         .collect();
     for chunk in chunks(&existing) {
         let mut last_case = CaseStatement::new();
@@ -706,24 +945,79 @@ async fn open_conversations(
         let window: Expr = window_case
             .finally(Expr::col(conversations::Column::WindowExpiresAt))
             .into();
+        let keep_or_clear = |col: conversations::Column| {
+            CaseStatement::new()
+                .case(newer.clone(), Expr::val(Option::<DateTime<Utc>>::None))
+                .finally(Expr::col(col))
+        };
         let q = Query::update()
             .table(conversations::Entity.table_ref())
             .value(
                 conversations::Column::LastInboundAt,
                 CaseStatement::new()
-                    .case(newer.clone(), incoming)
+                    .case(newer.clone(), incoming.clone())
                     .finally(Expr::col(conversations::Column::LastInboundAt)),
             )
             .value(
                 conversations::Column::WindowExpiresAt,
                 CaseStatement::new()
-                    .case(newer, window)
+                    .case(newer.clone(), window)
                     .finally(Expr::col(conversations::Column::WindowExpiresAt)),
+            )
+            // a new window: its warning and closing fire again
+            .value(
+                conversations::Column::WindowWarnedAt,
+                keep_or_clear(conversations::Column::WindowWarnedAt),
+            )
+            .value(
+                conversations::Column::WindowClosedAt,
+                keep_or_clear(conversations::Column::WindowClosedAt),
+            )
+            // a new wait starts (and its timers must be looked at) unless one runs
+            .value(
+                conversations::Column::NextTimerAt,
+                CaseStatement::new()
+                    .case(
+                        Expr::col(conversations::Column::AwaitingReplySince)
+                            .is_null()
+                            .or(Expr::col(conversations::Column::NextTimerAt).is_null()),
+                        Expr::val(t),
+                    )
+                    .finally(Expr::col(conversations::Column::NextTimerAt)),
+            )
+            .value(
+                conversations::Column::AwaitingReplySince,
+                Func::coalesce([
+                    Expr::col(conversations::Column::AwaitingReplySince),
+                    incoming,
+                ]),
             )
             .value(conversations::Column::UpdatedAt, t)
             .and_where(Expr::col(conversations::Column::Id).is_in(chunk.iter().map(|(id, _)| *id)))
             .to_owned();
         txn.execute(&q).await?;
     }
-    Ok((found, opened))
+    record_transitions(txn, &transitions, t).await?;
+    out.ids = found.into_iter().map(|(k, f)| (k, f.id)).collect();
+    Ok(out)
+}
+
+/// The tenants among `tenants` with an active chatbot flow.
+async fn tenants_with_active_flow(
+    txn: &impl ConnectionTrait,
+    tenants: impl Iterator<Item = i64>,
+) -> Result<HashSet<i64>, DbErr> {
+    let tenants: HashSet<i64> = tenants.collect();
+    let q = Query::select()
+        .distinct()
+        .column(bot_flows::Column::TenantId)
+        .from(bot_flows::Entity.table_ref())
+        .and_where(Expr::col(bot_flows::Column::TenantId).is_in(tenants))
+        .and_where(Expr::col(bot_flows::Column::Active).eq(true))
+        .to_owned();
+    let mut out = HashSet::new();
+    for row in txn.query_all(&q).await? {
+        out.insert(row.try_get::<i64>("", "tenant_id")?);
+    }
+    Ok(out)
 }

@@ -336,7 +336,7 @@ async fn receive(
     }
     let had_inbound = !input.inbound.is_empty();
     let only_inbound = input.statuses.is_empty() && input.templates.is_empty();
-    match state.ingest.submit(input).await {
+    match state.actors.ingest(input).await {
         Ok(outcome) => {
             if outcome.media > 0 {
                 state.media.wake();

@@ -192,7 +192,7 @@ fn inbound(wamid: &str, text: &str) -> String {
     json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550100", "phone_number_id": crate::webhook::PHONE_NUMBER_ID},
         "contacts": [{"profile": {"name": "Ann"}, "wa_id": "4915100002222"}],
-        "messages": [{"from": "4915100002222", "id": wamid, "timestamp": "1763900000", "type": "text", "text": {"body": text}}]}}]}]})
+        "messages": [{"from": "4915100002222", "id": wamid, "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "text", "text": {"body": text}}]}}]}]})
     .to_string()
 }
 

@@ -1,0 +1,548 @@
+//! The conversation actor: one per (tenant, number, customer), so everything
+//! that happens to one conversation — its customer's messages, an agent's
+//! commands, its timers — happens one at a time, in order. Its state is the
+//! stored conversation row; an actor stopped for idleness (or lost in a
+//! restart) is rebuilt from that row, timers included.
+
+use std::sync::Weak;
+use std::time::{Duration as StdDuration, Instant};
+
+use actix::{
+    Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message, SpawnHandle,
+    WrapFuture,
+};
+use chrono::{DateTime, Utc};
+use entity::conversations;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, DbErr, EntityName, TransactionTrait};
+use tokio::sync::oneshot;
+
+use super::lifecycle::{self, Command, LifecycleError, Status, back_from_pause};
+use super::timers::{self, TimerKind};
+use super::{ConvKey, Deps, Registry};
+use crate::bus::{EventKind, SlaKind};
+use crate::ingest::{BatchInput, IngestError, WriteOutcome};
+use crate::store::conversations::{self as store, Transition};
+
+/// A customer's messages for this conversation, to be committed in order.
+pub struct Inbound {
+    pub input: BatchInput,
+    pub reply: oneshot::Sender<Result<WriteOutcome, IngestError>>,
+}
+
+impl Message for Inbound {
+    type Result = ();
+}
+
+/// A user's (or the bot's) command.
+pub struct Apply {
+    pub conversation_id: i64,
+    pub command: Command,
+    pub by_user: Option<i64>,
+    pub reply: oneshot::Sender<Result<conversations::Model, CommandError>>,
+}
+
+impl Message for Apply {
+    type Result = ();
+}
+
+/// Look at the timers now (from the sweep, or after a change made elsewhere).
+pub struct Tick;
+
+impl Message for Tick {
+    type Result = ();
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
+    #[error("conversation not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+pub struct ConversationActor {
+    key: ConvKey,
+    deps: Deps,
+    registry: Weak<Registry>,
+    conv: Option<conversations::Model>,
+    timer: Option<SpawnHandle>,
+    last_active: Instant,
+}
+
+impl ConversationActor {
+    pub(super) fn new(key: ConvKey, deps: Deps, registry: Weak<Registry>) -> Self {
+        Self {
+            key,
+            deps,
+            registry,
+            conv: None,
+            timer: None,
+            last_active: Instant::now(),
+        }
+    }
+
+    fn metric(&self, event: &str) {
+        self.deps
+            .metrics
+            .actor_lifecycle
+            .with_label_values(&["conversation", event])
+            .inc();
+    }
+
+    /// Reloads the row, fires what is due, stores and schedules the next
+    /// deadline; blocks the mailbox meanwhile so nothing interleaves.
+    fn refresh(&mut self, ctx: &mut Context<Self>) {
+        let deps = self.deps.clone();
+        let key = self.key.clone();
+        ctx.wait(
+            async move { refresh_row(&deps, &key).await }
+                .into_actor(self)
+                .map(|res, act, ctx| match res {
+                    Ok(conv) => {
+                        act.conv = conv;
+                        act.schedule(ctx);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, key = ?act.key, "conversation actor could not load its conversation; retrying");
+                        act.timer = Some(ctx.run_later(StdDuration::from_secs(1), |act, ctx| {
+                            act.refresh(ctx)
+                        }));
+                    }
+                }),
+        );
+    }
+
+    /// Schedules a tick at the next deadline of the in-memory row.
+    fn schedule(&mut self, ctx: &mut Context<Self>) {
+        if let Some(h) = self.timer.take() {
+            ctx.cancel_future(h);
+        }
+        let Some(conv) = &self.conv else { return };
+        let Some(at) = timers::next_deadline(conv, &self.deps.policy) else {
+            return;
+        };
+        let wait = (at - Utc::now()).to_std().unwrap_or_default();
+        self.timer = Some(ctx.run_later(wait, |act, ctx| {
+            act.timer = None;
+            act.refresh(ctx);
+        }));
+    }
+
+    /// Mirrors in memory what the writer just stored for new inbound messages,
+    /// or reloads when the conversation was opened, reopened or woke.
+    fn after_inbound(
+        &mut self,
+        input_times: &[DateTime<Utc>],
+        outcome: &WriteOutcome,
+        ctx: &mut Context<Self>,
+    ) {
+        let Some(latest) = input_times.iter().max().copied() else {
+            return;
+        };
+        let ours = |id: i64| outcome.inserted.iter().any(|i| i.conversation_id == id);
+        match &mut self.conv {
+            Some(c)
+                if c.status != Status::Snoozed.as_str()
+                    && c.status != Status::Resolved.as_str()
+                    && ours(c.id) =>
+            {
+                if c.last_inbound_at.is_none_or(|l| l < latest) {
+                    c.last_inbound_at = Some(latest);
+                    c.window_expires_at = Some(latest + crate::ingest::write::SERVICE_WINDOW);
+                    c.window_warned_at = None;
+                    c.window_closed_at = None;
+                }
+                if c.awaiting_reply_since.is_none() {
+                    c.awaiting_reply_since = Some(latest);
+                    c.next_timer_at = Some(Utc::now());
+                }
+                if c.next_timer_at != timers::next_deadline(c, &self.deps.policy) {
+                    // the stored wake-up is stale: store the exact one
+                    self.refresh(ctx);
+                } else {
+                    self.schedule(ctx);
+                }
+            }
+            _ if outcome.inserted.is_empty() => {}
+            _ => {
+                self.metric("reloaded");
+                self.refresh(ctx);
+            }
+        }
+    }
+}
+
+impl Actor for ConversationActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(self.deps.mailbox);
+        self.deps
+            .metrics
+            .actors_alive
+            .with_label_values(&["conversation"])
+            .inc();
+        self.metric("started");
+        let idle = self.deps.idle;
+        ctx.run_interval(idle / 4 + StdDuration::from_millis(1), move |act, ctx| {
+            if act.last_active.elapsed() >= idle {
+                act.metric("evicted");
+                ctx.stop();
+            }
+        });
+        self.refresh(ctx);
+    }
+
+    fn stopped(&mut self, ctx: &mut Context<Self>) {
+        self.deps
+            .metrics
+            .actors_alive
+            .with_label_values(&["conversation"])
+            .dec();
+        self.metric("stopped");
+        if let Some(r) = self.registry.upgrade() {
+            r.forget(&self.key, &ctx.address());
+        }
+    }
+}
+
+impl Handler<Inbound> for ConversationActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Inbound, ctx: &mut Context<Self>) {
+        self.deps
+            .metrics
+            .mailbox_depth
+            .with_label_values(&["conversation"])
+            .dec();
+        self.last_active = Instant::now();
+        let times: Vec<DateTime<Utc>> = msg.input.inbound.iter().map(|m| m.sent_at).collect();
+        let ingest = self.deps.ingest.clone();
+        let Inbound { input, reply } = msg;
+        // the next message of this conversation waits for this commit
+        ctx.wait(
+            async move { ingest.submit(input).await }
+                .into_actor(self)
+                .map(move |res, act, ctx| {
+                    if let Ok(o) = &res {
+                        act.after_inbound(&times, o, ctx);
+                    }
+                    let _ = reply.send(res);
+                }),
+        );
+    }
+}
+
+impl Handler<Tick> for ConversationActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Tick, ctx: &mut Context<Self>) {
+        self.deps
+            .metrics
+            .mailbox_depth
+            .with_label_values(&["conversation"])
+            .dec();
+        self.refresh(ctx);
+    }
+}
+
+impl Handler<Apply> for ConversationActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Apply, ctx: &mut Context<Self>) {
+        self.deps
+            .metrics
+            .mailbox_depth
+            .with_label_values(&["conversation"])
+            .dec();
+        self.last_active = Instant::now();
+        let deps = self.deps.clone();
+        let key = self.key.clone();
+        let Apply {
+            conversation_id,
+            command,
+            by_user,
+            reply,
+        } = msg;
+        ctx.wait(
+            async move {
+                let res = apply_command(&deps, conversation_id, &command, by_user).await;
+                let row = refresh_row(&deps, &key).await;
+                (res, row)
+            }
+            .into_actor(self)
+            .map(|(res, row), act, ctx| {
+                if let Ok(conv) = row {
+                    act.conv = conv;
+                }
+                act.schedule(ctx);
+                let _ = reply.send(res);
+            }),
+        );
+    }
+}
+
+/// Loads the actor's conversation, fires its due timers (each once, even
+/// with several daemons), and stores the next deadline.
+async fn refresh_row(deps: &Deps, key: &ConvKey) -> Result<Option<conversations::Model>, DbErr> {
+    let Some(mut conv) = store::for_key(&deps.db, key.tenant_id, key.number_id, &key.wa_id).await?
+    else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    let due = timers::due(&conv, &deps.policy, now);
+    if !due.is_empty() {
+        fire(deps, &conv, &due, now).await?;
+        conv = store::for_key(&deps.db, key.tenant_id, key.number_id, &key.wa_id)
+            .await?
+            .unwrap_or(conv);
+    }
+    let next = timers::next_deadline(&conv, &deps.policy);
+    if conv.next_timer_at != next {
+        store::set_next_timer(&deps.db, conv.id, next).await?;
+        conv.next_timer_at = next;
+    }
+    Ok(Some(conv))
+}
+
+/// Fires `due` timers of `conv` in one transaction and publishes their events.
+async fn fire(
+    deps: &Deps,
+    conv: &conversations::Model,
+    due: &[TimerKind],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let txn = deps.db.begin().await?;
+    let mut events = Vec::new();
+    let mut transitions = Vec::new();
+    for kind in due {
+        let fired = match kind {
+            TimerKind::WindowClosing | TimerKind::WindowClosed => {
+                let closed = *kind == TimerKind::WindowClosed;
+                let col = if closed {
+                    conversations::Column::WindowClosedAt
+                } else {
+                    conversations::Column::WindowWarnedAt
+                };
+                let fired = store::mark_once(&txn, conv.id, col, now).await?;
+                if fired && let Some(expires_at) = conv.window_expires_at {
+                    events.push(EventKind::WindowClosing {
+                        conversation_id: conv.id,
+                        expires_at,
+                        closed,
+                    });
+                }
+                fired
+            }
+            TimerKind::FirstResponseSla | TimerKind::NextResponseSla => {
+                let (col, sla) = if *kind == TimerKind::FirstResponseSla {
+                    (
+                        conversations::Column::FirstResponseBreachedAt,
+                        SlaKind::FirstResponse,
+                    )
+                } else {
+                    (
+                        conversations::Column::NextResponseBreachedAt,
+                        SlaKind::NextResponse,
+                    )
+                };
+                let fired = store::mark_once(&txn, conv.id, col, now).await?;
+                if fired && let Some(waiting_since) = conv.awaiting_reply_since {
+                    events.push(EventKind::SlaBreached {
+                        conversation_id: conv.id,
+                        kind: sla,
+                        waiting_since,
+                    });
+                }
+                fired
+            }
+            TimerKind::AutoResolve => {
+                let q = Query::update()
+                    .table(conversations::Entity.table_ref())
+                    .value(conversations::Column::Status, Status::Resolved.as_str())
+                    .value(conversations::Column::ResolvedAt, now)
+                    .value(conversations::Column::UpdatedAt, now)
+                    .and_where(Expr::col(conversations::Column::Id).eq(conv.id))
+                    .and_where(Expr::col(conversations::Column::Status).eq(conv.status.clone()))
+                    .and_where(Expr::col(conversations::Column::AwaitingReplySince).is_null())
+                    .to_owned();
+                let fired = txn.execute(&q).await?.rows_affected() == 1;
+                if fired {
+                    transitions.push(Transition {
+                        tenant_id: conv.tenant_id,
+                        conversation_id: conv.id,
+                        from: Some(conv.status.clone()),
+                        to: Status::Resolved.as_str().into(),
+                        user_id: None,
+                        reason: "auto_resolved".into(),
+                    });
+                    events.push(EventKind::ConversationResolved {
+                        conversation_id: conv.id,
+                        reason: "auto_resolved".into(),
+                        by_user: None,
+                    });
+                }
+                fired
+            }
+            TimerKind::SnoozeWake => {
+                let to = back_from_pause(conv.assignee_id);
+                let q = Query::update()
+                    .table(conversations::Entity.table_ref())
+                    .value(conversations::Column::Status, to.as_str())
+                    .value(
+                        conversations::Column::SnoozedUntil,
+                        Option::<DateTime<Utc>>::None,
+                    )
+                    .value(conversations::Column::UpdatedAt, now)
+                    .and_where(Expr::col(conversations::Column::Id).eq(conv.id))
+                    .and_where(
+                        Expr::col(conversations::Column::Status).eq(Status::Snoozed.as_str()),
+                    )
+                    .to_owned();
+                let fired = txn.execute(&q).await?.rows_affected() == 1;
+                if fired {
+                    transitions.push(Transition {
+                        tenant_id: conv.tenant_id,
+                        conversation_id: conv.id,
+                        from: Some(Status::Snoozed.as_str().into()),
+                        to: to.as_str().into(),
+                        user_id: None,
+                        reason: "woke".into(),
+                    });
+                    events.push(EventKind::ConversationUpdated {
+                        conversation_id: conv.id,
+                        status: to.as_str().into(),
+                        previous: Some(Status::Snoozed.as_str().into()),
+                        reason: "woke".into(),
+                        by_user: None,
+                    });
+                }
+                fired
+            }
+        };
+        if fired {
+            deps.metrics
+                .timer_fires
+                .with_label_values(&[kind.as_str()])
+                .inc();
+        }
+    }
+    commit_with_events(deps, txn, conv.tenant_id, events, &transitions, now).await
+}
+
+/// Records transitions, appends the events, commits, then publishes.
+async fn commit_with_events(
+    deps: &Deps,
+    txn: sea_orm::DatabaseTransaction,
+    tenant_id: i64,
+    events: Vec<EventKind>,
+    transitions: &[Transition],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    crate::store::conversations::record_transitions(&txn, transitions, now).await?;
+    let appended = crate::ingest::write::append_events(
+        &txn,
+        events.into_iter().map(|k| (tenant_id, k)).collect(),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    for t in transitions {
+        deps.metrics
+            .transitions
+            .with_label_values(&[t.to.as_str()])
+            .inc();
+    }
+    for e in appended {
+        deps.bus.publish(e);
+    }
+    Ok(())
+}
+
+/// Applies a user's command to conversation `id` in one transaction.
+async fn apply_command(
+    deps: &Deps,
+    id: i64,
+    command: &Command,
+    by_user: Option<i64>,
+) -> Result<conversations::Model, CommandError> {
+    use sea_orm::EntityTrait;
+    let txn = deps.db.begin().await?;
+    let conv = conversations::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(CommandError::NotFound)?;
+    let from = Status::parse(&conv.status).ok_or(CommandError::NotFound)?;
+    let now = Utc::now();
+    let mv = lifecycle::apply(from, conv.assignee_id, command, now)?;
+    let mut q = Query::update();
+    q.table(conversations::Entity.table_ref())
+        .value(conversations::Column::Status, mv.to.as_str())
+        .value(conversations::Column::AssigneeId, mv.assignee)
+        .value(conversations::Column::UpdatedAt, now)
+        .value(conversations::Column::NextTimerAt, now)
+        .and_where(Expr::col(conversations::Column::Id).eq(id))
+        .and_where(Expr::col(conversations::Column::Status).eq(conv.status.clone()));
+    match command {
+        Command::Resolve => {
+            q.value(conversations::Column::ResolvedAt, now);
+        }
+        Command::Reopen => {
+            q.value(
+                conversations::Column::ResolvedAt,
+                Option::<DateTime<Utc>>::None,
+            );
+        }
+        Command::Snooze { until } => {
+            q.value(conversations::Column::SnoozedUntil, *until);
+        }
+        _ => {
+            q.value(
+                conversations::Column::SnoozedUntil,
+                Option::<DateTime<Utc>>::None,
+            );
+        }
+    }
+    if txn.execute(&q).await?.rows_affected() != 1 {
+        return Err(CommandError::Db(DbErr::Custom(
+            "the conversation changed concurrently".into(),
+        )));
+    }
+    let transition = Transition {
+        tenant_id: conv.tenant_id,
+        conversation_id: id,
+        from: Some(conv.status.clone()),
+        to: mv.to.as_str().into(),
+        user_id: by_user,
+        reason: mv.reason.into(),
+    };
+    let event = match (command, mv.to) {
+        (Command::Assign { user_id }, _) => EventKind::ConversationAssigned {
+            conversation_id: id,
+            assignee_id: *user_id,
+            previous_assignee_id: conv.assignee_id,
+            by_user,
+        },
+        (_, Status::Resolved) => EventKind::ConversationResolved {
+            conversation_id: id,
+            reason: mv.reason.into(),
+            by_user,
+        },
+        _ => EventKind::ConversationUpdated {
+            conversation_id: id,
+            status: mv.to.as_str().into(),
+            previous: Some(conv.status.clone()),
+            reason: mv.reason.into(),
+            by_user,
+        },
+    };
+    commit_with_events(deps, txn, conv.tenant_id, vec![event], &[transition], now).await?;
+    conversations::Entity::find_by_id(id)
+        .one(&deps.db)
+        .await?
+        .ok_or(CommandError::NotFound)
+}

@@ -1,0 +1,185 @@
+//! Conversation rows as the lifecycle and the timers change them. Every
+//! status change goes with a `conversation_transitions` row in the same
+//! transaction.
+
+use chrono::{DateTime, Utc};
+use entity::{contacts, conversation_transitions, conversations};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityName, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+/// One status change to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub tenant_id: i64,
+    pub conversation_id: i64,
+    pub from: Option<String>,
+    pub to: String,
+    /// The user who caused it; `None` for the system (a customer's message, a timer).
+    pub user_id: Option<i64>,
+    pub reason: String,
+}
+
+/// Inserts `rows` into `conversation_transitions`.
+pub async fn record_transitions(
+    txn: &impl ConnectionTrait,
+    rows: &[Transition],
+    t: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    for chunk in rows.chunks(500) {
+        let mut q = Query::insert();
+        q.into_table(conversation_transitions::Entity.table_ref())
+            .columns([
+                conversation_transitions::Column::TenantId,
+                conversation_transitions::Column::ConversationId,
+                conversation_transitions::Column::FromStatus,
+                conversation_transitions::Column::ToStatus,
+                conversation_transitions::Column::UserId,
+                conversation_transitions::Column::Reason,
+                conversation_transitions::Column::CreatedAt,
+            ]);
+        for r in chunk {
+            q.values([
+                r.tenant_id.into(),
+                r.conversation_id.into(),
+                r.from.clone().into(),
+                r.to.clone().into(),
+                r.user_id.into(),
+                r.reason.clone().into(),
+                t.into(),
+            ])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        }
+        txn.execute(&q).await?;
+    }
+    Ok(())
+}
+
+/// The conversation a conversation actor keyed by (tenant, number, contact
+/// `wa_id`) stands for: the open one, else the newest. `None` when the
+/// contact never wrote on that number.
+pub async fn for_key(
+    db: &impl ConnectionTrait,
+    tenant_id: i64,
+    number_id: i64,
+    wa_id: &str,
+) -> Result<Option<conversations::Model>, DbErr> {
+    let Some(contact) = contacts::Entity::find()
+        .filter(contacts::Column::TenantId.eq(tenant_id))
+        .filter(contacts::Column::WaId.eq(wa_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut rows = conversations::Entity::find()
+        .filter(conversations::Column::TenantId.eq(tenant_id))
+        .filter(conversations::Column::ContactId.eq(contact.id))
+        .filter(conversations::Column::WhatsappNumberId.eq(number_id))
+        .order_by_desc(conversations::Column::Id)
+        .all(db)
+        .await?;
+    let open = rows.iter().position(|c| c.status != "resolved");
+    Ok(match open {
+        Some(i) => Some(rows.swap_remove(i)),
+        None => rows.into_iter().next(),
+    })
+}
+
+/// Sets `column` to `t` if it is still null (a timer's "fired" mark); true
+/// when this call set it, so only one daemon acts on a timer.
+pub async fn mark_once(
+    txn: &impl ConnectionTrait,
+    id: i64,
+    column: conversations::Column,
+    t: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let q = Query::update()
+        .table(conversations::Entity.table_ref())
+        .value(column, t)
+        .and_where(Expr::col(conversations::Column::Id).eq(id))
+        .and_where(Expr::col(column).is_null())
+        .to_owned();
+    Ok(txn.execute(&q).await?.rows_affected() == 1)
+}
+
+/// Records a reply to the customer at `t`: the first response if it is one,
+/// the end of the customer's wait, and a timer re-plan.
+pub async fn replied(txn: &impl ConnectionTrait, id: i64, t: DateTime<Utc>) -> Result<(), DbErr> {
+    let q = Query::update()
+        .table(conversations::Entity.table_ref())
+        .value(conversations::Column::LastOutboundAt, t)
+        .value(
+            conversations::Column::FirstResponseAt,
+            sea_orm::sea_query::Func::coalesce([
+                Expr::col(conversations::Column::FirstResponseAt),
+                Expr::val(t),
+            ]),
+        )
+        .value(
+            conversations::Column::AwaitingReplySince,
+            Option::<DateTime<Utc>>::None,
+        )
+        .value(
+            conversations::Column::NextResponseBreachedAt,
+            Option::<DateTime<Utc>>::None,
+        )
+        .value(conversations::Column::NextTimerAt, t)
+        .value(conversations::Column::UpdatedAt, t)
+        .and_where(Expr::col(conversations::Column::Id).eq(id))
+        .to_owned();
+    txn.execute(&q).await?;
+    Ok(())
+}
+
+/// Stores when the conversation's actor must next look at its timers.
+pub async fn set_next_timer(
+    db: &impl ConnectionTrait,
+    id: i64,
+    at: Option<DateTime<Utc>>,
+) -> Result<(), DbErr> {
+    let q = Query::update()
+        .table(conversations::Entity.table_ref())
+        .value(conversations::Column::NextTimerAt, at)
+        .and_where(Expr::col(conversations::Column::Id).eq(id))
+        .to_owned();
+    db.execute(&q).await?;
+    Ok(())
+}
+
+/// A conversation whose timers are due, with what its actor is keyed by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueTimer {
+    pub conversation_id: i64,
+    pub tenant_id: i64,
+    pub number_id: i64,
+    pub wa_id: String,
+}
+
+/// Conversations whose `next_timer_at` is at or before `now`, oldest first.
+pub async fn due_timers(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<DueTimer>, DbErr> {
+    let rows = conversations::Entity::find()
+        .filter(conversations::Column::NextTimerAt.lte(now))
+        .order_by_asc(conversations::Column::NextTimerAt)
+        .limit(limit)
+        .find_also_related(contacts::Entity)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(c, contact)| {
+            Some(DueTimer {
+                conversation_id: c.id,
+                tenant_id: c.tenant_id,
+                number_id: c.whatsapp_number_id,
+                wa_id: contact?.wa_id,
+            })
+        })
+        .collect())
+}
