@@ -4,7 +4,8 @@
 //! stored conversation row; an actor stopped for idleness (or lost in a
 //! restart) is rebuilt from that row, timers included.
 
-use std::sync::Weak;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::{Duration as StdDuration, Instant};
 
 use actix::{
@@ -71,10 +72,17 @@ pub struct ConversationActor {
     conv: Option<conversations::Model>,
     timer: Option<SpawnHandle>,
     last_active: Instant,
+    /// Messages waiting in this actor's mailbox (shared with the registry).
+    queued: Arc<AtomicUsize>,
 }
 
 impl ConversationActor {
-    pub(super) fn new(key: ConvKey, deps: Deps, registry: Weak<Registry>) -> Self {
+    pub(super) fn new(
+        key: ConvKey,
+        deps: Deps,
+        registry: Weak<Registry>,
+        queued: Arc<AtomicUsize>,
+    ) -> Self {
         Self {
             key,
             deps,
@@ -82,7 +90,18 @@ impl ConversationActor {
             conv: None,
             timer: None,
             last_active: Instant::now(),
+            queued,
         }
+    }
+
+    /// A message left the mailbox.
+    fn took_one(&self) {
+        self.queued.fetch_sub(1, Ordering::AcqRel);
+        self.deps
+            .metrics
+            .mailbox_depth
+            .with_label_values(&["conversation"])
+            .dec();
     }
 
     fn metric(&self, event: &str) {
@@ -214,11 +233,7 @@ impl Handler<Inbound> for ConversationActor {
     type Result = ();
 
     fn handle(&mut self, msg: Inbound, ctx: &mut Context<Self>) {
-        self.deps
-            .metrics
-            .mailbox_depth
-            .with_label_values(&["conversation"])
-            .dec();
+        self.took_one();
         self.last_active = Instant::now();
         let times: Vec<DateTime<Utc>> = msg.input.inbound.iter().map(|m| m.sent_at).collect();
         let ingest = self.deps.ingest.clone();
@@ -241,11 +256,7 @@ impl Handler<Tick> for ConversationActor {
     type Result = ();
 
     fn handle(&mut self, _: Tick, ctx: &mut Context<Self>) {
-        self.deps
-            .metrics
-            .mailbox_depth
-            .with_label_values(&["conversation"])
-            .dec();
+        self.took_one();
         self.refresh(ctx);
     }
 }
@@ -254,11 +265,7 @@ impl Handler<Apply> for ConversationActor {
     type Result = ();
 
     fn handle(&mut self, msg: Apply, ctx: &mut Context<Self>) {
-        self.deps
-            .metrics
-            .mailbox_depth
-            .with_label_values(&["conversation"])
-            .dec();
+        self.took_one();
         self.last_active = Instant::now();
         let deps = self.deps.clone();
         let key = self.key.clone();

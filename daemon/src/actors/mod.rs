@@ -13,6 +13,7 @@ pub mod timers;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -59,9 +60,18 @@ pub enum ActorError {
     Stopped,
 }
 
+/// A running conversation actor and how many messages wait in its mailbox.
+/// (actix bounds a mailbox per sender handle, not in total, so the bound is
+/// kept here: incremented on send, decremented when the actor takes one.)
+#[derive(Clone)]
+struct Slot {
+    addr: Addr<ConversationActor>,
+    queued: Arc<AtomicUsize>,
+}
+
 pub(crate) struct Registry {
     arbiters: Vec<ArbiterHandle>,
-    conversations: Mutex<HashMap<ConvKey, Addr<ConversationActor>>>,
+    conversations: Mutex<HashMap<ConvKey, Slot>>,
     deps: Deps,
 }
 
@@ -69,7 +79,7 @@ impl Registry {
     /// Drops `key`'s entry if it is still `addr` (a stopped actor).
     pub(crate) fn forget(&self, key: &ConvKey, addr: &Addr<ConversationActor>) {
         if let Ok(mut map) = self.conversations.lock()
-            && map.get(key).is_some_and(|a| a == addr)
+            && map.get(key).is_some_and(|s| &s.addr == addr)
         {
             map.remove(key);
         }
@@ -127,29 +137,32 @@ impl Actors {
     }
 
     /// The running actor for `key`, started (and rebuilt from the database) if needed.
-    fn conversation(&self, key: &ConvKey) -> Addr<ConversationActor> {
+    fn conversation(&self, key: &ConvKey) -> Slot {
         let mut map = match self.inner.conversations.lock() {
             Ok(m) => m,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if let Some(a) = map.get(key)
-            && a.connected()
+        if let Some(s) = map.get(key)
+            && s.addr.connected()
         {
-            return a.clone();
+            return s.clone();
         }
         let mut h = std::collections::hash_map::DefaultHasher::new();
         key.tenant_id.hash(&mut h);
         let arbiter = &self.inner.arbiters[(h.finish() as usize) % self.inner.arbiters.len()];
-        let (k, deps, registry) = (
+        let queued = Arc::new(AtomicUsize::new(0));
+        let (k, deps, registry, q) = (
             key.clone(),
             self.inner.deps.clone(),
             Arc::downgrade(&self.inner),
+            queued.clone(),
         );
         let addr = ConversationActor::start_in_arbiter(arbiter, move |_| {
-            ConversationActor::new(k, deps, registry)
+            ConversationActor::new(k, deps, registry, q)
         });
-        map.insert(key.clone(), addr.clone());
-        addr
+        let slot = Slot { addr, queued };
+        map.insert(key.clone(), slot.clone());
+        slot
     }
 
     /// Sends `msg` to `key`'s actor without waiting for room.
@@ -166,22 +179,28 @@ impl Actors {
             .with_label_values(&["conversation"]);
         let mut msg = msg;
         for _ in 0..2 {
-            match self.conversation(key).try_send(msg) {
+            let slot = self.conversation(key);
+            if slot.queued.fetch_add(1, Ordering::AcqRel) >= self.inner.deps.mailbox {
+                slot.queued.fetch_sub(1, Ordering::AcqRel);
+                self.inner
+                    .deps
+                    .metrics
+                    .mailbox_full
+                    .with_label_values(&["conversation"])
+                    .inc();
+                return Err(ActorError::Overloaded);
+            }
+            match slot.addr.try_send(msg) {
                 Ok(()) => {
                     depth.inc();
                     return Ok(());
                 }
-                Err(actix::prelude::SendError::Full(_)) => {
-                    self.inner
-                        .deps
-                        .metrics
-                        .mailbox_full
-                        .with_label_values(&["conversation"])
-                        .inc();
-                    return Err(ActorError::Overloaded);
+                Err(actix::prelude::SendError::Full(m))
+                | Err(actix::prelude::SendError::Closed(m)) => {
+                    // stopped between lookup and send (idle): start a new one
+                    slot.queued.fetch_sub(1, Ordering::AcqRel);
+                    msg = m;
                 }
-                // stopped between lookup and send (idle): start a new one
-                Err(actix::prelude::SendError::Closed(m)) => msg = m,
             }
         }
         Err(ActorError::Stopped)
@@ -276,7 +295,7 @@ impl Actors {
         self.inner
             .conversations
             .lock()
-            .map_or(0, |m| m.values().filter(|a| a.connected()).count())
+            .map_or(0, |m| m.values().filter(|s| s.addr.connected()).count())
     }
 
     /// Stops every arbiter (and with them the actors) at shutdown.

@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod directory;
+mod lifecycle;
 mod limits;
 mod ops;
 mod retention;

@@ -1,0 +1,437 @@
+//! The conversation lifecycle and its timers through the real daemon: moves
+//! persisted with who and why and published; reopening; timers that fire once,
+//! also after a restart and after their actor was evicted; back-pressure when
+//! one conversation is flooded.
+
+use std::time::Duration;
+
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+use switchboard::auth::Role;
+use switchboard::config::Settings;
+
+use crate::helpers::{Backend, TestApp, code};
+use crate::webhook::{APP_SECRET, PHONE_NUMBER_ID, app_with_number, app_with_number_and, post};
+
+const PW: &str = "correct horse battery";
+
+/// A text message from `wa_id`, sent now.
+fn inbound(wa_id: &str, wamid: &str) -> String {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550100", "phone_number_id": PHONE_NUMBER_ID},
+        "contacts": [{"profile": {"name": "Ann"}, "wa_id": wa_id}],
+        "messages": [{"from": wa_id, "id": wamid, "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "text", "text": {"body": "hello"}}]}}]}]})
+    .to_string()
+}
+
+/// The kinds in the event log, oldest first.
+async fn logged_kinds(app: &TestApp) -> Vec<String> {
+    entity::event_log::Entity::find()
+        .order_by_asc(entity::event_log::Column::Seq)
+        .all(&app.db)
+        .await
+        .expect("event log")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect()
+}
+
+async fn transitions(app: &TestApp, conversation: i64) -> Vec<(Option<String>, String, String)> {
+    entity::conversation_transitions::Entity::find()
+        .filter(entity::conversation_transitions::Column::ConversationId.eq(conversation))
+        .order_by_asc(entity::conversation_transitions::Column::Id)
+        .all(&app.db)
+        .await
+        .expect("transitions")
+        .into_iter()
+        .map(|t| (t.from_status, t.to_status, t.reason))
+        .collect()
+}
+
+async fn logged(app: &TestApp, kind: &str) -> u64 {
+    entity::event_log::Entity::find()
+        .filter(entity::event_log::Column::Kind.eq(kind))
+        .count(&app.db)
+        .await
+        .expect("count")
+}
+
+/// Waits up to `secs` for `kind` to be logged `n` times.
+async fn wait_logged(app: &TestApp, kind: &str, n: u64, secs: u64) {
+    for _ in 0..secs * 20 {
+        if logged(app, kind).await >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{kind} not logged {n} time(s) within {secs} s");
+}
+
+async fn mutate(app: &TestApp, token: &str, query: &str, vars: Value) -> Value {
+    app.gql(Some(token), query, vars).await
+}
+
+const RESOLVE: &str = "mutation($id:ID!){ resolveConversation(id:$id){ id status resolvedAt } }";
+
+async fn moves_are_persisted_with_who_and_published(backend: Backend) {
+    let (app, tenant) = app_with_number(backend).await;
+    let admin_id = {
+        let me = app.login("admin@acme.test", PW).await;
+        let d = app.gql_ok(Some(&me), "{ me { id } }", json!({})).await;
+        d["me"]["id"]
+            .as_str()
+            .expect("id")
+            .parse::<i64>()
+            .expect("int")
+    };
+    let admin = app.login("admin@acme.test", PW).await;
+    let agent_id = app.user(tenant, "agent@acme.test", PW, Role::Agent).await;
+    assert_eq!(
+        post(
+            &app,
+            &inbound("4915100007777", "wamid.L1"),
+            Some(APP_SECRET)
+        )
+        .await,
+        200
+    );
+    let conv = app.conversation_with("4915100007777").await;
+    assert_eq!(conv.status, "queued");
+    assert!(conv.awaiting_reply_since.is_some(), "the customer waits");
+    let id = conv.id.to_string();
+
+    let d = app
+        .gql_ok(
+            Some(&admin),
+            "mutation($id:ID!,$u:ID!){ assignConversation(id:$id, userId:$u){ status assigneeId } }",
+            json!({"id": id, "u": agent_id.to_string()}),
+        )
+        .await;
+    assert_eq!(
+        d["assignConversation"],
+        json!({"status": "assigned", "assigneeId": agent_id.to_string()})
+    );
+    // refused moves change nothing
+    let body = mutate(
+        &app,
+        &admin,
+        "mutation($id:ID!,$t:DateTime!){ snoozeConversation(id:$id, until:$t){ status } }",
+        json!({"id": id, "t": "2020-01-01T00:00:00Z"}),
+    )
+    .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    let d = app.gql_ok(Some(&admin), RESOLVE, json!({"id": id})).await;
+    assert_eq!(d["resolveConversation"]["status"], "resolved");
+    assert!(d["resolveConversation"]["resolvedAt"].is_string());
+    let body = mutate(&app, &admin, RESOLVE, json!({"id": id})).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "resolving twice: {body}");
+
+    // another tenant cannot touch it
+    app.tenant_with_admin("Other", "admin@other.test", PW).await;
+    let other = app.login("admin@other.test", PW).await;
+    let body = mutate(
+        &app,
+        &other,
+        "mutation($id:ID!){ reopenConversation(id:$id){ id } }",
+        json!({"id": id}),
+    )
+    .await;
+    assert_eq!(code(&body), "NOT_FOUND", "{body}");
+    // an agent cannot hand conversations to others
+    let agent = app.login("agent@acme.test", PW).await;
+    let body = mutate(
+        &app,
+        &agent,
+        "mutation($id:ID!,$u:ID!){ assignConversation(id:$id, userId:$u){ id } }",
+        json!({"id": id, "u": admin_id.to_string()}),
+    )
+    .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+
+    // the customer writes again within the reopen window: back to its agent
+    assert_eq!(
+        post(
+            &app,
+            &inbound("4915100007777", "wamid.L2"),
+            Some(APP_SECRET)
+        )
+        .await,
+        200
+    );
+    let again = app.conversation_with("4915100007777").await;
+    assert_eq!(again.id, conv.id, "reopened, not a new conversation");
+    assert_eq!(again.status, "assigned");
+    assert_eq!(again.assignee_id, Some(agent_id));
+    assert_eq!(again.resolved_at, None);
+
+    let t: Vec<(Option<String>, String, String)> = transitions(&app, conv.id).await;
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(
+        t,
+        vec![
+            (None, "queued".into(), "opened".into()),
+            (s("queued"), "assigned".into(), "assigned".into()),
+            (s("assigned"), "resolved".into(), "resolved".into()),
+            (s("resolved"), "assigned".into(), "reopened".into()),
+        ]
+    );
+    let by: Vec<Option<i64>> = entity::conversation_transitions::Entity::find()
+        .filter(entity::conversation_transitions::Column::ConversationId.eq(conv.id))
+        .order_by_asc(entity::conversation_transitions::Column::Id)
+        .all(&app.db)
+        .await
+        .expect("transitions")
+        .into_iter()
+        .map(|t| t.user_id)
+        .collect();
+    assert_eq!(by, vec![None, Some(admin_id), Some(admin_id), None], "who");
+    let kinds = logged_kinds(&app).await;
+    let lifecycle: Vec<&str> = kinds
+        .iter()
+        .map(String::as_str)
+        .filter(|k| *k != "directory_changed")
+        .collect();
+    assert_eq!(
+        lifecycle,
+        vec![
+            "conversation_opened",
+            "message_added",
+            "conversation_assigned",
+            "conversation_resolved",
+            "conversation_updated",
+            "message_added"
+        ]
+    );
+    app.stop().await;
+}
+
+async fn after_the_reopen_window_a_new_conversation_starts(backend: Backend) {
+    let (app, _) = app_with_number_and(backend, |s: &mut Settings| {
+        s.conversations.reopen_window_minutes = 0;
+    })
+    .await;
+    let admin = app.login("admin@acme.test", PW).await;
+    assert_eq!(
+        post(
+            &app,
+            &inbound("4915100008888", "wamid.N1"),
+            Some(APP_SECRET)
+        )
+        .await,
+        200
+    );
+    let first = app.conversation_with("4915100008888").await;
+    app.gql_ok(Some(&admin), RESOLVE, json!({"id": first.id.to_string()}))
+        .await;
+    assert_eq!(
+        post(
+            &app,
+            &inbound("4915100008888", "wamid.N2"),
+            Some(APP_SECRET)
+        )
+        .await,
+        200
+    );
+    let second = app.conversation_with("4915100008888").await;
+    assert_ne!(second.id, first.id);
+    assert_eq!(second.status, "queued");
+    app.stop().await;
+}
+
+crate::backends!(
+    moves_are_persisted_with_who_and_published,
+    after_the_reopen_window_a_new_conversation_starts
+);
+
+fn fast_timers(s: &mut Settings) {
+    s.actors.timer_sweep_ms = 100;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snoozed_conversations_wake_on_time_and_on_a_message() {
+    let (app, _) = app_with_number_and(Backend::Sqlite, fast_timers).await;
+    let admin = app.login("admin@acme.test", PW).await;
+    for (wa, wamid) in [("4915100001001", "wamid.Z1"), ("4915100001002", "wamid.Z2")] {
+        assert_eq!(post(&app, &inbound(wa, wamid), Some(APP_SECRET)).await, 200);
+    }
+    let snooze = |id: i64, secs: i64| json!({"id": id.to_string(), "t": (chrono::Utc::now() + chrono::Duration::seconds(secs)).to_rfc3339()});
+    let by_time = app.conversation_with("4915100001001").await;
+    let by_message = app.conversation_with("4915100001002").await;
+    let q = "mutation($id:ID!,$t:DateTime!){ snoozeConversation(id:$id, until:$t){ status snoozedUntil } }";
+    let d = app.gql_ok(Some(&admin), q, snooze(by_time.id, 1)).await;
+    assert_eq!(d["snoozeConversation"]["status"], "snoozed");
+    app.gql_ok(Some(&admin), q, snooze(by_message.id, 3600))
+        .await;
+    // the customer writes: woken at once
+    assert_eq!(
+        post(
+            &app,
+            &inbound("4915100001002", "wamid.Z3"),
+            Some(APP_SECRET)
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        app.conversation_with("4915100001002").await.status,
+        "queued"
+    );
+    // the other wakes when its time is up
+    let mut woke = app.conversation_with("4915100001001").await;
+    for _ in 0..200 {
+        if woke.status != "snoozed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        woke = app.conversation_with("4915100001001").await;
+    }
+    assert_eq!(woke.status, "queued");
+    assert_eq!(woke.snoozed_until, None);
+    let t = transitions(&app, by_time.id).await;
+    assert_eq!(t.last().map(|t| t.2.as_str()), Some("woke"));
+    assert!(
+        app.metrics()
+            .await
+            .contains("switchboard_timer_fires_total{kind=\"snooze_wake\"} 1")
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sla_timer_fires_once_after_a_restart() {
+    let (app, _) = app_with_number_and(Backend::Postgres, |s: &mut Settings| {
+        fast_timers(s);
+        s.conversations.first_response_sla_seconds = 4;
+    })
+    .await;
+    assert_eq!(
+        post(
+            &app,
+            &inbound("4915100002001", "wamid.S1"),
+            Some(APP_SECRET)
+        )
+        .await,
+        200
+    );
+    let conv = app.conversation_with("4915100002001").await;
+    let app = app.restart(|_| {}).await;
+    assert_eq!(
+        logged(&app, "sla_breached").await,
+        0,
+        "not yet due when restarted"
+    );
+    wait_logged(&app, "sla_breached", 1, 15).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(logged(&app, "sla_breached").await, 1, "fired once");
+    let after = entity::conversations::Entity::find_by_id(conv.id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("conversation");
+    assert!(after.first_response_breached_at.is_some());
+    // a reply stops the wait; the next-response SLA does not run without a new message
+    assert!(after.first_response_at.is_none());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evicted_actor_is_rebuilt_with_its_timers() {
+    let (app, _) = app_with_number_and(Backend::Sqlite, |s: &mut Settings| {
+        fast_timers(s);
+        s.actors.idle_seconds = 1;
+        s.conversations.first_response_sla_seconds = 3;
+    })
+    .await;
+    assert_eq!(
+        post(
+            &app,
+            &inbound("4915100003001", "wamid.E1"),
+            Some(APP_SECRET)
+        )
+        .await,
+        200
+    );
+    let evicted = "switchboard_actor_lifecycle_total{event=\"evicted\",kind=\"conversation\"} 1";
+    let mut seen = false;
+    for _ in 0..60 {
+        if app.metrics().await.contains(evicted) {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(seen, "the idle actor stopped");
+    assert_eq!(
+        logged(&app, "sla_breached").await,
+        0,
+        "evicted before its timer"
+    );
+    // the sweep rebuilds it from the database when its timer is due
+    wait_logged(&app, "sla_breached", 1, 10).await;
+    let m = app.metrics().await;
+    assert!(
+        m.contains("switchboard_actor_lifecycle_total{event=\"started\",kind=\"conversation\"} 2"),
+        "{m}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flooding_one_conversation_gets_503_not_memory_and_loses_nothing_acknowledged() {
+    let (app, _) = app_with_number_and(Backend::Sqlite, |s: &mut Settings| {
+        s.actors.mailbox_capacity = 2;
+    })
+    .await;
+    let rss = |m: &str| -> f64 {
+        m.lines()
+            .find_map(|l| l.strip_prefix("process_resident_memory_bytes "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    let before = rss(&app.metrics().await);
+    let mut tasks = Vec::new();
+    for i in 0..400 {
+        let client = app.client.clone();
+        let url = app.url("/webhooks/whatsapp");
+        let body = inbound("4915100004001", &format!("wamid.F{i}"));
+        tasks.push(tokio::spawn(async move {
+            let sig =
+                switchboard::whatsapp::signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
+            let res = client
+                .post(url)
+                .header("x-hub-signature-256", sig)
+                .body(body)
+                .send()
+                .await
+                .expect("post");
+            (
+                res.status().as_u16(),
+                res.headers().contains_key("retry-after"),
+            )
+        }));
+    }
+    let mut ok = 0;
+    let mut busy = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            (200, _) => ok += 1,
+            (503, true) => busy += 1,
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert!(busy > 0, "a full mailbox answers 503 with Retry-After");
+    assert!(ok > 0);
+    let stored = entity::messages::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(
+        stored, ok,
+        "every acknowledged message is stored, nothing else"
+    );
+    let m = app.metrics().await;
+    assert!(m.contains("switchboard_actor_mailbox_full_total{kind=\"conversation\"}"));
+    let grown = rss(&m) - before;
+    assert!(grown < 64.0 * 1024.0 * 1024.0, "RSS grew {grown} bytes");
+    app.stop().await;
+}
