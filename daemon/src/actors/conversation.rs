@@ -151,47 +151,19 @@ impl ConversationActor {
         }));
     }
 
-    /// Mirrors in memory what the writer just stored for new inbound messages,
-    /// or reloads when the conversation was opened, reopened or woke.
-    fn after_inbound(
-        &mut self,
-        input_times: &[DateTime<Utc>],
-        outcome: &WriteOutcome,
-        ctx: &mut Context<Self>,
-    ) {
-        let Some(latest) = input_times.iter().max().copied() else {
+    /// Takes the conversation as the writer just committed it and re-plans
+    /// the timers in memory (no database round trip on the message path).
+    fn after_inbound(&mut self, outcome: &WriteOutcome, ctx: &mut Context<Self>) {
+        let Some(row) = outcome
+            .conversations
+            .iter()
+            .filter(|c| outcome.inserted.iter().any(|i| i.conversation_id == c.id))
+            .max_by_key(|c| c.id)
+        else {
             return;
         };
-        let ours = |id: i64| outcome.inserted.iter().any(|i| i.conversation_id == id);
-        match &mut self.conv {
-            Some(c)
-                if c.status != Status::Snoozed.as_str()
-                    && c.status != Status::Resolved.as_str()
-                    && ours(c.id) =>
-            {
-                if c.last_inbound_at.is_none_or(|l| l < latest) {
-                    c.last_inbound_at = Some(latest);
-                    c.window_expires_at = Some(latest + crate::ingest::write::SERVICE_WINDOW);
-                    c.window_warned_at = None;
-                    c.window_closed_at = None;
-                }
-                if c.awaiting_reply_since.is_none() {
-                    c.awaiting_reply_since = Some(latest);
-                    c.next_timer_at = Some(Utc::now());
-                }
-                if c.next_timer_at != timers::next_deadline(c, &self.deps.policy) {
-                    // the stored wake-up is stale: store the exact one
-                    self.refresh(ctx);
-                } else {
-                    self.schedule(ctx);
-                }
-            }
-            _ if outcome.inserted.is_empty() => {}
-            _ => {
-                self.metric("reloaded");
-                self.refresh(ctx);
-            }
-        }
+        self.conv = Some(row.clone());
+        self.schedule(ctx);
     }
 }
 
@@ -213,7 +185,8 @@ impl Actor for ConversationActor {
                 ctx.stop();
             }
         });
-        self.refresh(ctx);
+        // state arrives with the first message: a customer's message brings
+        // the committed row, a tick or a command loads it
     }
 
     fn stopped(&mut self, ctx: &mut Context<Self>) {
@@ -235,7 +208,6 @@ impl Handler<Inbound> for ConversationActor {
     fn handle(&mut self, msg: Inbound, ctx: &mut Context<Self>) {
         self.took_one();
         self.last_active = Instant::now();
-        let times: Vec<DateTime<Utc>> = msg.input.inbound.iter().map(|m| m.sent_at).collect();
         let ingest = self.deps.ingest.clone();
         let Inbound { input, reply } = msg;
         // the next message of this conversation waits for this commit
@@ -244,7 +216,7 @@ impl Handler<Inbound> for ConversationActor {
                 .into_actor(self)
                 .map(move |res, act, ctx| {
                     if let Ok(o) = &res {
-                        act.after_inbound(&times, o, ctx);
+                        act.after_inbound(o, ctx);
                     }
                     let _ = reply.send(res);
                 }),

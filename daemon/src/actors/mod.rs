@@ -290,6 +290,14 @@ impl Actors {
         let _ = self.try_send(key, conversation::Tick);
     }
 
+    /// Whether `key`'s actor is running here.
+    fn is_running(&self, key: &ConvKey) -> bool {
+        self.inner
+            .conversations
+            .lock()
+            .is_ok_and(|m| m.get(key).is_some_and(|s| s.addr.connected()))
+    }
+
     /// Running conversation actors.
     pub fn alive(&self) -> usize {
         self.inner
@@ -322,6 +330,7 @@ fn merge(total: &mut WriteOutcome, part: WriteOutcome) {
     total.media += part.media;
     total.events.extend(part.events);
     total.opened.extend(part.opened);
+    total.conversations.extend(part.conversations);
 }
 
 /// Wakes the actors of conversations whose timers are due.
@@ -343,11 +352,16 @@ async fn sweep(registry: std::sync::Weak<Registry>, every: Duration) {
         {
             Ok(due) => {
                 for d in due {
-                    actors.touch(&ConvKey {
+                    let key = ConvKey {
                         tenant_id: d.tenant_id,
                         number_id: d.number_id,
                         wa_id: d.wa_id,
-                    });
+                    };
+                    // a running actor keeps its timers in memory; the stored
+                    // wake-up is for conversations whose actor is not running
+                    if !actors.is_running(&key) {
+                        actors.touch(&key);
+                    }
                 }
             }
             Err(e) => tracing::warn!(error = %e, "timer sweep failed; retrying"),

@@ -475,6 +475,65 @@ async fn visible(st: &AppState, who: &Identity, event: &BusEvent) -> bool {
     }
 }
 
+/// Event types, to filter a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum EventType {
+    ConversationOpened,
+    ConversationUpdated,
+    ConversationAssigned,
+    ConversationResolved,
+    DirectoryChanged,
+    MessageAdded,
+    MessageStatusChanged,
+    SlaBreached,
+    WindowClosing,
+}
+
+impl EventType {
+    /// The logged `event_log.kind`.
+    fn kind(self) -> &'static str {
+        match self {
+            EventType::ConversationOpened => "conversation_opened",
+            EventType::ConversationUpdated => "conversation_updated",
+            EventType::ConversationAssigned => "conversation_assigned",
+            EventType::ConversationResolved => "conversation_resolved",
+            EventType::DirectoryChanged => "directory_changed",
+            EventType::MessageAdded => "message_added",
+            EventType::MessageStatusChanged => "message_status_changed",
+            EventType::SlaBreached => "sla_breached",
+            EventType::WindowClosing => "window_closing",
+        }
+    }
+}
+
+/// Which events `events` delivers (all when unset). Cursors of a filtered
+/// stream skip the numbers of events filtered out; resuming still works.
+#[derive(async_graphql::InputObject, Default)]
+pub struct EventFilter {
+    /// Only these types.
+    pub types: Option<Vec<EventType>>,
+    /// Only events of this conversation (one the caller can see).
+    pub conversation_id: Option<ID>,
+}
+
+/// A subscriber's filter, resolved.
+#[derive(Debug, Clone, Default)]
+struct Wanted {
+    kinds: Option<Vec<&'static str>>,
+    conversation: Option<i64>,
+}
+
+impl Wanted {
+    fn wants(&self, e: &BusEvent) -> bool {
+        self.kinds
+            .as_ref()
+            .is_none_or(|k| k.contains(&e.kind.name()))
+            && self
+                .conversation
+                .is_none_or(|c| e.kind.conversation_id() == Some(c))
+    }
+}
+
 /// Keeps the open-subscriptions gauge right when a stream is dropped.
 struct GaugeGuard(prometheus::IntGauge);
 
@@ -496,23 +555,14 @@ struct Cursor {
     /// seen), so a jump past `last + 1` is a gap to fill from the log.
     positioned: bool,
     replaying: bool,
-    /// Only messages of this conversation (typed `messageAdded` subscription).
-    conversation: Option<i64>,
+    /// Which events this subscriber asked for.
+    filter: Wanted,
     finished: bool,
 }
 
 impl Cursor {
     fn wanted(&self, e: &BusEvent) -> bool {
-        match (self.conversation, &e.kind) {
-            (None, _) => true,
-            (
-                Some(c),
-                EventKind::MessageAdded {
-                    conversation_id, ..
-                },
-            ) => *conversation_id == c,
-            (Some(_), _) => false,
-        }
+        self.filter.wants(e)
     }
 
     /// The next event for this subscriber; an error (then the end) when it fell
@@ -613,7 +663,7 @@ fn event_stream(
     who: Identity,
     st: AppState,
     after: Option<i64>,
-    conversation: Option<i64>,
+    filter: Wanted,
 ) -> impl Stream<Item = Result<Event, ApiError>> {
     // subscribe before reading the log, so nothing committed in between is missed
     let rx = st.bus.subscribe();
@@ -625,7 +675,7 @@ fn event_stream(
         last: after.unwrap_or(0),
         positioned: after.is_some(),
         replaying: after.is_some(),
-        conversation,
+        filter,
         finished: false,
         who,
         st,
@@ -650,10 +700,63 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
         after: Option<String>,
+        filter: Option<EventFilter>,
     ) -> Result<impl Stream<Item = Result<Event, ApiError>> + use<>, ApiError> {
         let who = identity(ctx)?.clone();
         let st = state(ctx)?.clone();
-        Ok(event_stream(who, st, parse_after(after)?, None))
+        let mut wanted = Wanted::default();
+        if let Some(f) = filter {
+            if let Some(types) = f.types {
+                wanted.kinds = Some(types.into_iter().map(EventType::kind).collect());
+            }
+            if let Some(c) = f.conversation_id {
+                wanted.conversation = Some(
+                    super::messages::visible_conversation(ctx, &who, &c)
+                        .await?
+                        .id,
+                );
+            }
+        }
+        Ok(event_stream(who, st, parse_after(after)?, wanted))
+    }
+
+    /// Lifecycle events of conversations (opened, updated, assigned,
+    /// resolved, SLA breaches, window closing), of one conversation when
+    /// `conversationId` is given; resumable with `after` like `events`.
+    #[graphql(guard = "RoleGuard::read(Role::Agent)")]
+    async fn conversation_updated(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: Option<ID>,
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = Result<Event, ApiError>> + use<>, ApiError> {
+        let who = identity(ctx)?.clone();
+        let st = state(ctx)?.clone();
+        let conversation = match conversation_id {
+            Some(c) => Some(
+                super::messages::visible_conversation(ctx, &who, &c)
+                    .await?
+                    .id,
+            ),
+            None => None,
+        };
+        let wanted = Wanted {
+            kinds: Some(
+                [
+                    EventType::ConversationOpened,
+                    EventType::ConversationUpdated,
+                    EventType::ConversationAssigned,
+                    EventType::ConversationResolved,
+                    EventType::SlaBreached,
+                    EventType::WindowClosing,
+                ]
+                .into_iter()
+                .map(EventType::kind)
+                .collect(),
+            ),
+            conversation,
+        };
+        Ok(event_stream(who, st, parse_after(after)?, wanted))
     }
 
     /// Messages added to one conversation (the caller must be able to see it),
@@ -670,14 +773,88 @@ impl SubscriptionRoot {
         let st = state(ctx)?.clone();
         let conv = super::messages::visible_conversation(ctx, &who, &conversation_id).await?;
         let after = parse_after(after)?;
-        Ok(
-            event_stream(who, st, after, Some(conv.id)).filter_map(|r| async move {
-                match r {
-                    Ok(Event::MessageAdded(m)) => Some(Ok(m)),
-                    Ok(_) => None,
-                    Err(e) => Some(Err(e)),
-                }
-            }),
+        Ok(event_stream(
+            who,
+            st,
+            after,
+            Wanted {
+                kinds: Some(vec![EventType::MessageAdded.kind()]),
+                conversation: Some(conv.id),
+            },
         )
+        .filter_map(|r| async move {
+            match r {
+                Ok(Event::MessageAdded(m)) => Some(Ok(m)),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            }
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(kind: EventKind) -> BusEvent {
+        BusEvent {
+            tenant_id: 1,
+            seq: 1,
+            at: Utc::now(),
+            kind,
+        }
+    }
+
+    #[test]
+    fn filters_by_type_and_conversation() {
+        let added = ev(EventKind::MessageAdded {
+            message_id: 1,
+            conversation_id: 7,
+        });
+        let resolved = ev(EventKind::ConversationResolved {
+            conversation_id: 8,
+            reason: "resolved".into(),
+            by_user: None,
+        });
+        let dir = ev(EventKind::DirectoryChanged {
+            entity: DirectoryEntity::User,
+            id: 1,
+            action: ChangeAction::Created,
+        });
+        assert!(Wanted::default().wants(&added) && Wanted::default().wants(&dir));
+        let only_added = Wanted {
+            kinds: Some(vec![EventType::MessageAdded.kind()]),
+            conversation: None,
+        };
+        assert!(only_added.wants(&added) && !only_added.wants(&resolved));
+        let conv8 = Wanted {
+            kinds: None,
+            conversation: Some(8),
+        };
+        assert!(conv8.wants(&resolved) && !conv8.wants(&added) && !conv8.wants(&dir));
+        for t in [
+            EventType::ConversationOpened,
+            EventType::ConversationUpdated,
+            EventType::ConversationAssigned,
+            EventType::ConversationResolved,
+            EventType::DirectoryChanged,
+            EventType::MessageAdded,
+            EventType::MessageStatusChanged,
+            EventType::SlaBreached,
+            EventType::WindowClosing,
+        ] {
+            assert!(!t.kind().is_empty());
+        }
+        // every logged kind has a filter type
+        assert_eq!(
+            EventType::WindowClosing.kind(),
+            ev(EventKind::WindowClosing {
+                conversation_id: 1,
+                expires_at: Utc::now(),
+                closed: true,
+            })
+            .kind
+            .name()
+        );
     }
 }

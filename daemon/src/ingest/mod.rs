@@ -252,6 +252,12 @@ fn outcome_for(input: &BatchInput, all: &WriteOutcome) -> WriteOutcome {
         .filter(|i| mine.contains(&(i.tenant_id, i.wamid.as_str())))
         .cloned()
         .collect();
+    let conversations = all
+        .conversations
+        .iter()
+        .filter(|c| inserted.iter().any(|i| i.conversation_id == c.id))
+        .cloned()
+        .collect();
     WriteOutcome {
         duplicates: mine.len().saturating_sub(inserted.len()),
         media: all.media,
@@ -259,5 +265,6 @@ fn outcome_for(input: &BatchInput, all: &WriteOutcome) -> WriteOutcome {
         opened: Vec::new(),
         inserted,
         statuses: input.statuses.len(),
+        conversations,
     }
 }

@@ -13,7 +13,7 @@ use entity::{
 use sea_orm::sea_query::{
     CaseStatement, Expr, ExprTrait, Func, OnConflict, Query, ReturningClause,
 };
-use sea_orm::{ConnectionTrait, DbErr, EntityName, IdenStatic};
+use sea_orm::{ConnectionTrait, DbErr, EntityName, FromQueryResult, IdenStatic};
 
 use super::plan::{BatchPlan, InboundRow, status_rank, status_rank_sql};
 use crate::actors::lifecycle::{Status, back_from_pause};
@@ -63,6 +63,9 @@ pub struct WriteOutcome {
     pub events: Vec<crate::bus::Event>,
     /// Conversations opened by this batch: (tenant, conversation id).
     pub opened: Vec<(i64, i64)>,
+    /// The conversations the new inbound messages went to, as committed
+    /// (their actors take their state from here instead of reloading it).
+    pub conversations: Vec<conversations::Model>,
 }
 
 fn now() -> DateTime<Utc> {
@@ -180,6 +183,7 @@ pub async fn write_plan(
         out.duplicates += plan.inbound.len() - fresh.len();
         let opened = open_conversations(txn, &fresh, &contact_ids, t, opts).await?;
         out.opened = opened.new;
+        out.conversations = opened.rows;
         conversation_events = opened.updated;
         let conv_ids = opened.ids;
         for chunk in chunks(&fresh) {
@@ -665,6 +669,8 @@ struct Opened {
     new: Vec<(i64, i64)>,
     /// Reopened or woken conversations: (tenant, event).
     updated: Vec<(i64, EventKind)>,
+    /// Every conversation of the batch as committed.
+    rows: Vec<conversations::Model>,
 }
 
 /// Finds the open conversation of each (contact, number) with inbound
@@ -994,8 +1000,12 @@ async fn open_conversations(
             )
             .value(conversations::Column::UpdatedAt, t)
             .and_where(Expr::col(conversations::Column::Id).is_in(chunk.iter().map(|(id, _)| *id)))
+            .returning_all()
             .to_owned();
-        txn.execute(&q).await?;
+        for row in txn.query_all(&q).await? {
+            out.rows
+                .push(conversations::Model::from_query_result(&row, "")?);
+        }
     }
     record_transitions(txn, &transitions, t).await?;
     out.ids = found.into_iter().map(|(k, f)| (k, f.id)).collect();
