@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
-use sea_orm::TransactionTrait;
 
 use crate::app::Application;
 use crate::auth::{Role, password};
@@ -355,7 +354,7 @@ pub async fn rotate_key(
     ring: &crate::crypto::Keyring,
 ) -> anyhow::Result<(usize, usize)> {
     use secrecy::ExposeSecret;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let numbers = store::numbers::all(&txn).await?;
     let mut resealed = 0;
     for n in &numbers {
@@ -414,7 +413,7 @@ async fn admin_create(
         .await
         .with_context(|| format!("database {}", settings.database.redacted_url()))?;
     store::migrate_up(&db).await?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(&db).await?;
     let t = match store::tenants::find_by_name(&txn, &tenant).await? {
         Some(t) => t,
         None => store::tenants::create(&txn, &tenant, &time_zone).await?,

@@ -32,6 +32,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Identity, Api
                 key_id: key.id,
                 scopes: store::api_keys::scopes_of(&key),
             },
+            departments: Vec::new(),
         });
     }
     let (user_id, tenant_id) = state
@@ -43,11 +44,17 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Identity, Api
         .filter(|u| u.tenant_id == tenant_id && !u.disabled)
         .ok_or_else(|| ApiError::BadCredentials("invalid or expired token".into()))?;
     let role: Role = user.role.parse().map_err(ApiError::internal)?;
+    let departments = if role < Role::Manager {
+        store::departments::of_user(&state.db, tenant_id, user.id).await?
+    } else {
+        Vec::new()
+    };
     Ok(Identity {
         tenant_id,
         user_id: Some(user.id),
         role,
         credential: Credential::User,
+        departments,
     })
 }
 

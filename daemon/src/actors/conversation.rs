@@ -15,7 +15,7 @@ use actix::{
 use chrono::{DateTime, Utc};
 use entity::conversations;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DbErr, EntityName, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbErr, EntityName};
 use tokio::sync::oneshot;
 
 use super::lifecycle::{self, Command, LifecycleError, Status, back_from_pause};
@@ -295,7 +295,7 @@ async fn fire(
     due: &[TimerKind],
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let txn = deps.db.begin().await?;
+    let txn = crate::store::begin_write(&deps.db).await?;
     let mut events = Vec::new();
     let mut transitions = Vec::new();
     for kind in due {
@@ -450,7 +450,7 @@ async fn apply_command(
     by_user: Option<i64>,
 ) -> Result<conversations::Model, CommandError> {
     use sea_orm::EntityTrait;
-    let txn = deps.db.begin().await?;
+    let txn = crate::store::begin_write(&deps.db).await?;
     let conv = conversations::Entity::find_by_id(id)
         .one(&txn)
         .await?

@@ -98,6 +98,9 @@ pub struct Identity {
     pub user_id: Option<i64>,
     pub role: Role,
     pub credential: Credential,
+    /// Departments the user belongs to (read for agents, whose view is
+    /// limited to them and to their own conversations; empty otherwise).
+    pub departments: Vec<i64>,
 }
 
 impl Identity {
@@ -143,6 +146,7 @@ mod tests {
             user_id: None,
             role: Role::Admin,
             credential: Credential::ApiKey { key_id: 1, scopes },
+            departments: Vec::new(),
         };
         assert!(id(vec![Scope::Read]).can_read());
         assert!(!id(vec![Scope::Read]).can_write());

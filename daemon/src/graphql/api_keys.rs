@@ -2,7 +2,6 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use sea_orm::TransactionTrait;
 
 use super::guard::RoleGuard;
 use super::pagination::{self, IdCursor};
@@ -65,7 +64,7 @@ impl ApiKeyMutation {
     ) -> ApiResult<CreateApiKeyPayload> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
-        let txn = st.db.begin().await?;
+        let txn = crate::store::begin_write(&st.db).await?;
         let name = validate::text("name", &input.name, 100).map_err(ApiError::BadInput)?;
         if input.scopes.is_empty() {
             return Err(ApiError::BadInput(
@@ -117,7 +116,7 @@ impl ApiKeyMutation {
     async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ApiKey> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
-        let txn = st.db.begin().await?;
+        let txn = crate::store::begin_write(&st.db).await?;
         let id = parse_id(&id, "API key")?;
         let key = store::api_keys::revoke(&txn, me.tenant_id, id).await?;
         commit_change(

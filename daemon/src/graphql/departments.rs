@@ -2,7 +2,6 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object};
-use sea_orm::TransactionTrait;
 
 use super::guard::RoleGuard;
 use super::pagination::{self, IdCursor};
@@ -93,7 +92,7 @@ impl DepartmentMutation {
     ) -> ApiResult<Department> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
-        let txn = st.db.begin().await?;
+        let txn = crate::store::begin_write(&st.db).await?;
         let name = validate::text("name", &input.name, 100).map_err(ApiError::BadInput)?;
         let d = store::departments::create(
             &txn,
@@ -126,7 +125,7 @@ impl DepartmentMutation {
     ) -> ApiResult<Department> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
-        let txn = st.db.begin().await?;
+        let txn = crate::store::begin_write(&st.db).await?;
         let id = parse_id(&id, "department")?;
         let name = input
             .name
@@ -155,7 +154,7 @@ impl DepartmentMutation {
     async fn delete_department(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ID> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
-        let txn = st.db.begin().await?;
+        let txn = crate::store::begin_write(&st.db).await?;
         let num = parse_id(&id, "department")?;
         store::departments::delete(&txn, me.tenant_id, num).await?;
         commit_change(
@@ -183,7 +182,7 @@ impl DepartmentMutation {
     ) -> ApiResult<Department> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
-        let txn = st.db.begin().await?;
+        let txn = crate::store::begin_write(&st.db).await?;
         let did = parse_id(&department_id, "department")?;
         let uid = parse_id(&user_id, "user")?;
         let d = store::departments::add_member(&txn, me.tenant_id, did, uid).await?;
@@ -212,7 +211,7 @@ impl DepartmentMutation {
     ) -> ApiResult<Department> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
-        let txn = st.db.begin().await?;
+        let txn = crate::store::begin_write(&st.db).await?;
         let did = parse_id(&department_id, "department")?;
         let uid = parse_id(&user_id, "user")?;
         let d = store::departments::remove_member(&txn, me.tenant_id, did, uid).await?;

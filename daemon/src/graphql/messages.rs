@@ -4,7 +4,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object};
 use chrono::{DateTime, Utc};
 use entity::{conversations, messages};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::guard::RoleGuard;
 use super::pagination::{self, IdCursor};
@@ -196,17 +196,20 @@ impl Conversation {
 }
 
 /// Whether `who` may see `conv`: managers and admins every conversation of
-/// their tenant, agents (and agent-role keys, which have no user) only those
-/// assigned to them. The one rule for queries, subscriptions and media.
+/// their tenant; agents those assigned to them and those of their
+/// departments; agent-role keys (which have no user) none. The one rule for
+/// queries, mutations, subscriptions and media.
 pub(crate) fn may_see(who: &Identity, conv: &conversations::Model) -> bool {
     conv.tenant_id == who.tenant_id
         && (who.has_role(Role::Manager)
-            || (conv.assignee_id.is_some() && conv.assignee_id == who.user_id))
+            || (conv.assignee_id.is_some() && conv.assignee_id == who.user_id)
+            || conv
+                .department_id
+                .is_some_and(|d| who.departments.contains(&d)))
 }
 
-/// Loads a conversation the caller may see: managers and admins any of the
-/// tenant, agents (and agent-role API keys, which have no user) only those
-/// assigned to them.
+/// Loads a conversation the caller may see (see [`may_see`]); any other
+/// answers `NOT_FOUND`.
 pub(crate) async fn visible_conversation(
     ctx: &Context<'_>,
     me: &Identity,
@@ -229,7 +232,7 @@ pub struct MessageQuery;
 
 #[Object]
 impl MessageQuery {
-    /// One conversation (agents: those assigned to them).
+    /// One conversation (agents: those assigned to them or of their departments).
     #[graphql(guard = "RoleGuard::read(Role::Agent)")]
     async fn conversation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Conversation> {
         let me = identity(ctx)?;
@@ -298,7 +301,7 @@ impl MessageMutation {
         };
         outgoing.validate().map_err(ApiError::BadInput)?;
         let payload = serde_json::to_value(&outgoing).map_err(ApiError::internal)?;
-        let txn = st.db.begin().await?;
+        let txn = crate::store::begin_write(&st.db).await?;
         let msg = store::messages::create_outbound(
             &txn,
             me.tenant_id,

@@ -3,7 +3,6 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object};
-use sea_orm::TransactionTrait;
 
 use super::guard::RoleGuard;
 use super::pagination::{self, IdCursor};
@@ -102,7 +101,7 @@ impl NumberMutation {
     ) -> ApiResult<WhatsAppNumber> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
-        let txn = st.db.begin().await?;
+        let txn = crate::store::begin_write(&st.db).await?;
         let bad = ApiError::BadInput;
         let new = NewNumber {
             tenant_id: me.tenant_id,
@@ -149,7 +148,7 @@ impl NumberMutation {
     ) -> ApiResult<WhatsAppNumber> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
-        let txn = st.db.begin().await?;
+        let txn = crate::store::begin_write(&st.db).await?;
         let id = parse_id(&id, "WhatsApp number")?;
         let bad = ApiError::BadInput;
         let changes = NumberChanges {
@@ -198,7 +197,7 @@ impl NumberMutation {
     async fn remove_whats_app_number(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ID> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
-        let txn = st.db.begin().await?;
+        let txn = crate::store::begin_write(&st.db).await?;
         let num = parse_id(&id, "WhatsApp number")?;
         let removed = store::numbers::delete(&txn, me.tenant_id, num).await?;
         commit_change(

@@ -694,7 +694,8 @@ impl SubscriptionRoot {
     /// event, or "0" for the whole log), every logged event after it is
     /// replayed first, then live ones follow, with no gap and no duplicate.
     /// Without `after`, live events only. Agents see changes to themselves and
-    /// to the tenant, and messages of conversations assigned to them.
+    /// to the tenant, and events of conversations assigned to them or of
+    /// their departments.
     #[graphql(guard = "RoleGuard::read(Role::Agent)")]
     async fn events(
         &self,

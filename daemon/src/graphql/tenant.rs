@@ -1,7 +1,6 @@
 //! `me`, the caller's tenant and its settings.
 
 use async_graphql::{Context, InputObject, Json, Object};
-use sea_orm::TransactionTrait;
 
 use super::guard::RoleGuard;
 use super::types::{Tenant, User};
@@ -62,7 +61,7 @@ impl TenantMutation {
     ) -> ApiResult<Tenant> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
-        let txn = st.db.begin().await?;
+        let txn = crate::store::begin_write(&st.db).await?;
         let name = input
             .name
             .map(|n| validate::text("name", &n, 100))

@@ -4,7 +4,6 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use base64::Engine;
 use rand::RngCore;
-use sea_orm::TransactionTrait;
 
 use super::guard::RoleGuard;
 use super::pagination::{self, IdCursor};
@@ -95,7 +94,7 @@ impl UserMutation {
     ) -> ApiResult<InviteUserPayload> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
-        let txn = st.db.begin().await?;
+        let txn = crate::store::begin_write(&st.db).await?;
         let email = validate::email(&input.email).map_err(ApiError::BadInput)?;
         let name = if input.name.trim().is_empty() {
             String::new()
@@ -148,7 +147,7 @@ impl UserMutation {
     ) -> ApiResult<User> {
         let me = identity(ctx)?;
         let st = state(ctx)?;
-        let txn = st.db.begin().await?;
+        let txn = crate::store::begin_write(&st.db).await?;
         let id = parse_id(&user_id, "user")?;
         let user = store::users::set_role(&txn, me.tenant_id, id, role).await?;
         commit_change(
@@ -188,7 +187,7 @@ impl UserMutation {
 async fn set_disabled(ctx: &Context<'_>, id: i64, disabled: bool) -> ApiResult<User> {
     let me = identity(ctx)?;
     let st = state(ctx)?;
-    let txn = st.db.begin().await?;
+    let txn = crate::store::begin_write(&st.db).await?;
     let user = store::users::set_disabled(&txn, me.tenant_id, id, disabled).await?;
     let action = if disabled {
         "user.disable"

@@ -14,7 +14,7 @@ pub mod write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::IngestSettings;
@@ -206,9 +206,7 @@ impl Writer {
 
     async fn write(&self, input: BatchInput) -> Result<WriteOutcome, IngestError> {
         let plan = plan::plan(input);
-        let txn = self
-            .db
-            .begin()
+        let txn = crate::store::begin_write(&self.db)
             .await
             .map_err(|e| IngestError::Commit(e.to_string()))?;
         let outcome = write::write_plan(&txn, &plan, &self.opts)

@@ -109,6 +109,22 @@ pub async fn list(
     Ok(Page::from_overfetch(rows, limit))
 }
 
+/// The departments a user of the tenant belongs to.
+pub async fn of_user(
+    db: &impl ConnectionTrait,
+    tenant_id: i64,
+    user_id: i64,
+) -> Result<Vec<i64>, StoreError> {
+    Ok(department_members::Entity::find()
+        .select_only()
+        .column(department_members::Column::DepartmentId)
+        .filter(department_members::Column::TenantId.eq(tenant_id))
+        .filter(department_members::Column::UserId.eq(user_id))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?)
+}
+
 /// Whether the user is a member of the department.
 pub async fn is_member(
     db: &impl ConnectionTrait,

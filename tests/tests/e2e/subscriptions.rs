@@ -438,3 +438,95 @@ async fn two_daemons_on_one_redis_share_one_event_stream() {
     two.stop().await;
     one.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_sees_its_departments_and_its_conversations_only() {
+    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+    let (app, tenant) = crate::webhook::app_with_number(Backend::Sqlite).await;
+    let admin = app.login("admin@acme.test", PW).await;
+    let agent_id = app.user(tenant, "agent@acme.test", PW, Role::Agent).await;
+    let mut depts = Vec::new();
+    for name in ["Sales", "Support"] {
+        let d = app
+            .gql_ok(
+                Some(&admin),
+                "mutation($n:String!){ createDepartment(input:{name:$n}){ id } }",
+                json!({"n": name}),
+            )
+            .await;
+        depts.push(
+            d["createDepartment"]["id"]
+                .as_str()
+                .expect("id")
+                .parse::<i64>()
+                .expect("int"),
+        );
+    }
+    app.gql_ok(
+        Some(&admin),
+        "mutation($d:ID!,$u:ID!){ addDepartmentMember(departmentId:$d, userId:$u){ id } }",
+        json!({"d": depts[0].to_string(), "u": agent_id.to_string()}),
+    )
+    .await;
+    let sales_customer = inbound("wamid.D1", "to sales");
+    let support_customer =
+        inbound("wamid.D2", "to support").replace("4915100002222", "4915100009999");
+    for body in [&sales_customer, &support_customer] {
+        assert_eq!(
+            crate::webhook::post(&app, body, Some(crate::webhook::APP_SECRET)).await,
+            200
+        );
+    }
+    let mut ids = Vec::new();
+    for (wa, dept) in [("4915100002222", depts[0]), ("4915100009999", depts[1])] {
+        let conv = app.conversation_with(wa).await;
+        ids.push(conv.id);
+        let mut active = entity::conversations::Entity::find_by_id(conv.id)
+            .one(&app.db)
+            .await
+            .expect("query")
+            .expect("conversation")
+            .into_active_model();
+        active.department_id = Set(Some(dept));
+        active.update(&app.db).await.expect("route to department");
+    }
+    let agent = app.login("agent@acme.test", PW).await;
+    let q = "query($id:ID!){ conversation(id:$id){ id } }";
+    let d = app
+        .gql_ok(Some(&agent), q, json!({"id": ids[0].to_string()}))
+        .await;
+    assert_eq!(d["conversation"]["id"], ids[0].to_string());
+    let body = app
+        .gql(Some(&agent), q, json!({"id": ids[1].to_string()}))
+        .await;
+    assert_eq!(crate::helpers::code(&body), "NOT_FOUND", "{body}");
+
+    let mut ws = connect_as(&app, &agent, "graphql-transport-ws").await;
+    send(&mut ws, json!({"id": "1", "type": "subscribe", "payload": {"query":
+        "subscription { events(filter: {types: [MESSAGE_ADDED]}) { ... on MessageAdded { conversationId message { text } } } }"}}))
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for i in 0..5 {
+        for (body, tag) in [(&support_customer, "S"), (&sales_customer, "A")] {
+            let body = body
+                .replace("wamid.D1", &format!("wamid.{tag}{i}"))
+                .replace("wamid.D2", &format!("wamid.{tag}{i}"));
+            assert_eq!(
+                crate::webhook::post(&app, &body, Some(crate::webhook::APP_SECRET)).await,
+                200
+            );
+        }
+    }
+    let mut seen = 0;
+    while let Some(msg) = next_json(&mut ws, Duration::from_millis(700)).await {
+        let ev = &msg["payload"]["data"]["events"];
+        assert_eq!(
+            ev["conversationId"],
+            ids[0].to_string(),
+            "only its department's conversation: {msg}"
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, 5, "every message of its department's conversation");
+    app.stop().await;
+}
