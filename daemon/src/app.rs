@@ -176,6 +176,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     );
     Ok(AppState {
         actors,
+        shutdown: crate::ws::Shutdown::default(),
         tokens: Arc::new(TokenKeys::new(&jwt, settings.auth.jwt_expiry_minutes)),
         settings: Arc::new(settings),
         db,
@@ -189,6 +190,46 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         bus,
         redis,
     })
+}
+
+/// Stops a running daemon: closes the WebSockets (code 1001 with a reason),
+/// then stops the HTTP server (gracefully: in-flight requests finish within
+/// `server.shutdown_grace_seconds`).
+#[derive(Clone)]
+pub struct AppHandle {
+    server: ServerHandle,
+    shutdown: crate::ws::Shutdown,
+}
+
+impl AppHandle {
+    pub async fn stop(&self, graceful: bool) {
+        self.shutdown.trigger();
+        self.server.stop(graceful).await;
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the daemon");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Deletes logged events past their retention, hourly.
@@ -261,6 +302,9 @@ impl Application {
         })
         .workers(workers)
         .shutdown_timeout(grace)
+        // SIGTERM/SIGINT are handled in `run_until_stopped`, which closes the
+        // WebSockets before the server drains
+        .disable_signals()
         .listen(listener)
         .map_err(|source| StartError::Bind { addr, source })?
         .run();
@@ -277,9 +321,12 @@ impl Application {
         self.port
     }
 
-    /// Stops the server gracefully from elsewhere.
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
+    /// Stops the daemon from elsewhere.
+    pub fn handle(&self) -> AppHandle {
+        AppHandle {
+            server: self.server.handle(),
+            shutdown: self.state.shutdown.clone(),
+        }
     }
 
     /// The shared state (database, metrics, bus).
@@ -289,7 +336,14 @@ impl Application {
 
     /// Serves until stopped; in-flight requests get `server.shutdown_grace_seconds`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.handle();
+        let signals = actix_web::rt::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutdown requested");
+            handle.stop(true).await;
+        });
         self.server.await?;
+        signals.abort();
         // the server drained its requests (and with them every pending
         // commit); stop the actors' threads before the pool closes
         self.state.actors.stop();

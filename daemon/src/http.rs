@@ -10,7 +10,6 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::Data;
-use async_graphql_actix_web::GraphQLSubscription;
 use tracing::Instrument;
 
 use crate::error::ApiError;
@@ -210,19 +209,25 @@ async fn graphql_ws(
         ip: client_ip(&req, state.settings.server.trust_forwarded_for),
     };
     let st = state.get_ref().clone();
-    GraphQLSubscription::new(schema.get_ref().clone())
-        .on_connection_init(move |value| async move {
-            let token = init_token(&value)
-                .ok_or_else(|| async_graphql::Error::from(ApiError::Unauthenticated))?;
-            let identity = session::authenticate(&st, &token)
-                .await
-                .map_err(async_graphql::Error::from)?;
-            let mut data = Data::default();
-            data.insert(identity);
-            data.insert(meta);
-            Ok(data)
-        })
-        .start(&req, payload)
+    crate::ws::start(
+        &req,
+        payload,
+        schema.get_ref().clone(),
+        &state.shutdown,
+        Box::new(move |value| {
+            Box::pin(async move {
+                let token = init_token(&value)
+                    .ok_or_else(|| async_graphql::Error::from(ApiError::Unauthenticated))?;
+                let identity = session::authenticate(&st, &token)
+                    .await
+                    .map_err(async_graphql::Error::from)?;
+                let mut data = Data::default();
+                data.insert(identity);
+                data.insert(meta);
+                Ok(data)
+            })
+        }),
+    )
 }
 
 /// `GET /media/{message_id}`: a stored inbound media file, for a caller of the

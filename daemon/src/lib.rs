@@ -36,3 +36,4 @@ pub mod store;
 pub mod telemetry;
 pub mod validate;
 pub mod whatsapp;
+pub mod ws;

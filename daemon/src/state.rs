@@ -31,6 +31,8 @@ pub struct AppState {
     pub ingest: Ingestor,
     /// Conversation actors (lifecycle, timers, back-pressure).
     pub actors: crate::actors::Actors,
+    /// Closes the WebSockets when the daemon shuts down.
+    pub shutdown: crate::ws::Shutdown,
     /// Sender actors, one per phone number.
     pub senders: Arc<Senders>,
     /// Inbound media store and its fetcher.

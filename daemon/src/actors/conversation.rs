@@ -18,7 +18,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DbErr, EntityName};
 use tokio::sync::oneshot;
 
-use super::lifecycle::{self, Command, LifecycleError, Status, back_from_pause};
+use super::lifecycle::{self, Command, LifecycleError, Status};
 use super::timers::{self, TimerKind};
 use super::{ConvKey, Deps, Registry};
 use crate::bus::{EventKind, SlaKind};
@@ -368,39 +368,14 @@ async fn fire(
                 fired
             }
             TimerKind::SnoozeWake => {
-                let to = back_from_pause(conv.assignee_id);
-                let q = Query::update()
-                    .table(conversations::Entity.table_ref())
-                    .value(conversations::Column::Status, to.as_str())
-                    .value(
-                        conversations::Column::SnoozedUntil,
-                        Option::<DateTime<Utc>>::None,
-                    )
-                    .value(conversations::Column::UpdatedAt, now)
-                    .and_where(Expr::col(conversations::Column::Id).eq(conv.id))
-                    .and_where(
-                        Expr::col(conversations::Column::Status).eq(Status::Snoozed.as_str()),
-                    )
-                    .to_owned();
-                let fired = txn.execute(&q).await?.rows_affected() == 1;
-                if fired {
-                    transitions.push(Transition {
-                        tenant_id: conv.tenant_id,
-                        conversation_id: conv.id,
-                        from: Some(Status::Snoozed.as_str().into()),
-                        to: to.as_str().into(),
-                        user_id: None,
-                        reason: "woke".into(),
-                    });
-                    events.push(EventKind::ConversationUpdated {
-                        conversation_id: conv.id,
-                        status: to.as_str().into(),
-                        previous: Some(Status::Snoozed.as_str().into()),
-                        reason: "woke".into(),
-                        by_user: None,
-                    });
+                match store::wake(&txn, conv.tenant_id, conv.id, conv.assignee_id, now).await? {
+                    Some((transition, event)) => {
+                        transitions.push(transition);
+                        events.push(event);
+                        true
+                    }
+                    None => false,
                 }
-                fired
             }
         };
         if fired {

@@ -888,37 +888,11 @@ async fn open_conversations(
         let (Some(assignee), Some((tenant, _))) = (f.snoozed, wanted.get(key)) else {
             continue;
         };
-        let to = back_from_pause(assignee);
-        let q = Query::update()
-            .table(conversations::Entity.table_ref())
-            .value(conversations::Column::Status, to.as_str())
-            .value(
-                conversations::Column::SnoozedUntil,
-                Option::<DateTime<Utc>>::None,
-            )
-            .value(conversations::Column::UpdatedAt, t)
-            .and_where(Expr::col(conversations::Column::Id).eq(f.id))
-            .and_where(Expr::col(conversations::Column::Status).eq(Status::Snoozed.as_str()))
-            .to_owned();
-        if txn.execute(&q).await?.rows_affected() == 1 {
-            transitions.push(Transition {
-                tenant_id: *tenant,
-                conversation_id: f.id,
-                from: Some(Status::Snoozed.as_str().into()),
-                to: to.as_str().into(),
-                user_id: None,
-                reason: "woke".into(),
-            });
-            out.updated.push((
-                *tenant,
-                EventKind::ConversationUpdated {
-                    conversation_id: f.id,
-                    status: to.as_str().into(),
-                    previous: Some(Status::Snoozed.as_str().into()),
-                    reason: "woke".into(),
-                    by_user: None,
-                },
-            ));
+        if let Some((transition, event)) =
+            crate::store::conversations::wake(txn, *tenant, f.id, assignee, t).await?
+        {
+            transitions.push(transition);
+            out.updated.push((*tenant, event));
         }
     }
 

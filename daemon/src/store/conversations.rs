@@ -105,6 +105,52 @@ pub async fn mark_once(
     Ok(txn.execute(&q).await?.rows_affected() == 1)
 }
 
+/// Wakes snoozed conversation `id` (back to its agent, or to the queue): the
+/// change, with the transition to record and the event to publish; `None`
+/// when it is no longer snoozed (another writer got there first).
+pub async fn wake(
+    txn: &impl ConnectionTrait,
+    tenant_id: i64,
+    id: i64,
+    assignee: Option<i64>,
+    t: DateTime<Utc>,
+) -> Result<Option<(Transition, crate::bus::EventKind)>, DbErr> {
+    use crate::actors::lifecycle::{Status, back_from_pause};
+    let to = back_from_pause(assignee);
+    let q = Query::update()
+        .table(conversations::Entity.table_ref())
+        .value(conversations::Column::Status, to.as_str())
+        .value(
+            conversations::Column::SnoozedUntil,
+            Option::<DateTime<Utc>>::None,
+        )
+        .value(conversations::Column::UpdatedAt, t)
+        .and_where(Expr::col(conversations::Column::Id).eq(id))
+        .and_where(Expr::col(conversations::Column::Status).eq(Status::Snoozed.as_str()))
+        .to_owned();
+    if txn.execute(&q).await?.rows_affected() != 1 {
+        return Ok(None);
+    }
+    let snoozed = Some(Status::Snoozed.as_str().to_string());
+    Ok(Some((
+        Transition {
+            tenant_id,
+            conversation_id: id,
+            from: snoozed.clone(),
+            to: to.as_str().into(),
+            user_id: None,
+            reason: "woke".into(),
+        },
+        crate::bus::EventKind::ConversationUpdated {
+            conversation_id: id,
+            status: to.as_str().into(),
+            previous: snoozed,
+            reason: "woke".into(),
+            by_user: None,
+        },
+    )))
+}
+
 /// Records a reply to the customer at `t`: the first response if it is one,
 /// the end of the customer's wait, and a timer re-plan.
 pub async fn replied(txn: &impl ConnectionTrait, id: i64, t: DateTime<Utc>) -> Result<(), DbErr> {

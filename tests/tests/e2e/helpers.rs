@@ -2,10 +2,10 @@
 
 use std::sync::OnceLock;
 
-use actix_web::dev::ServerHandle;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use switchboard::app::AppHandle;
 use switchboard::app::Application;
 use switchboard::auth::{Role, password};
 use switchboard::config::Settings;
@@ -120,7 +120,7 @@ pub struct TestApp {
     /// A separate connection for arranging and checking data.
     pub db: DatabaseConnection,
     pub settings: Settings,
-    handle: ServerHandle,
+    handle: AppHandle,
     thread: Option<std::thread::JoinHandle<()>>,
     pub pg: Option<PgDatabase>,
     _dir: tempfile::TempDir,

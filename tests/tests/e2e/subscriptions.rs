@@ -530,3 +530,29 @@ async fn an_agent_sees_its_departments_and_its_conversations_only() {
     assert_eq!(seen, 5, "every message of its department's conversation");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_subscriptions_with_going_away() {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.tenant_with_admin("A", "admin@a.test", PW).await;
+    let admin = app.login("admin@a.test", PW).await;
+    let mut ws = subscribe_events(&app, &admin, "graphql-transport-ws").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stopping = tokio::spawn(app.stop());
+    let frame = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(_)) => continue,
+                other => panic!("connection ended without a close frame: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("a close frame within 5 s")
+    .expect("with a code");
+    assert_eq!(frame.code, CloseCode::Away, "1001 going away");
+    assert!(frame.reason.contains("resume"), "{}", frame.reason);
+    stopping.await.expect("stopped");
+}
