@@ -180,7 +180,8 @@ impl Actor for ConversationActor {
         self.metric("started");
         let idle = self.deps.idle;
         ctx.run_interval(idle / 4 + StdDuration::from_millis(1), move |act, ctx| {
-            if act.last_active.elapsed() >= idle {
+            // never with messages waiting: they would be dropped (503)
+            if act.last_active.elapsed() >= idle && act.queued.load(Ordering::Acquire) == 0 {
                 act.metric("evicted");
                 ctx.stop();
             }

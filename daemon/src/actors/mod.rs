@@ -290,14 +290,6 @@ impl Actors {
         let _ = self.try_send(key, conversation::Tick);
     }
 
-    /// Whether `key`'s actor is running here.
-    fn is_running(&self, key: &ConvKey) -> bool {
-        self.inner
-            .conversations
-            .lock()
-            .is_ok_and(|m| m.get(key).is_some_and(|s| s.addr.connected()))
-    }
-
     /// Running conversation actors.
     pub fn alive(&self) -> usize {
         self.inner
@@ -333,6 +325,9 @@ fn merge(total: &mut WriteOutcome, part: WriteOutcome) {
     total.conversations.extend(part.conversations);
 }
 
+/// Conversations looked at per timer sweep.
+const SWEEP_BATCH: u64 = 500;
+
 /// Wakes the actors of conversations whose timers are due.
 async fn sweep(registry: std::sync::Weak<Registry>, every: Duration) {
     let mut tick = tokio::time::interval(every);
@@ -346,7 +341,7 @@ async fn sweep(registry: std::sync::Weak<Registry>, every: Duration) {
         match crate::store::conversations::due_timers(
             &actors.inner.deps.db,
             chrono::Utc::now(),
-            500,
+            SWEEP_BATCH,
         )
         .await
         {
@@ -357,11 +352,11 @@ async fn sweep(registry: std::sync::Weak<Registry>, every: Duration) {
                         number_id: d.number_id,
                         wa_id: d.wa_id,
                     };
-                    // a running actor keeps its timers in memory; the stored
-                    // wake-up is for conversations whose actor is not running
-                    if !actors.is_running(&key) {
-                        actors.touch(&key);
-                    }
+                    // a stopped actor is rebuilt; a running one stores its
+                    // exact next wake-up (the writer only marks "look at me"),
+                    // so at most `SWEEP_BATCH` stale marks are fixed per sweep
+                    // and none starves the others
+                    actors.touch(&key);
                 }
             }
             Err(e) => tracing::warn!(error = %e, "timer sweep failed; retrying"),
