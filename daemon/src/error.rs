@@ -108,6 +108,7 @@ impl From<crate::actors::CommandOutcomeError> for ApiError {
         match e {
             E::Actor(ActorError::Overloaded | ActorError::Stopped) => ApiError::Overloaded,
             E::Command(CommandError::Lifecycle(l)) => ApiError::BadInput(l.to_string()),
+            E::Command(CommandError::Conflict(m)) => ApiError::BadInput(m),
             E::Command(CommandError::NotFound) => ApiError::NotFound("conversation"),
             E::Command(CommandError::Db(db)) => ApiError::internal(db),
         }

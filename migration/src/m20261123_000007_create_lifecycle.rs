@@ -102,6 +102,27 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        // earlier writers could open a second conversation in a race: keep the
+        // newest open one per (contact, number), resolve the others
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "UPDATE conversations SET status = 'resolved' \
+                 WHERE status <> 'resolved' AND id NOT IN ( \
+                   SELECT MAX(id) FROM conversations WHERE status <> 'resolved' \
+                   GROUP BY tenant_id, contact_id, whatsapp_number_id)",
+            )
+            .await?;
+        // open conversations get their timers looked at once after the upgrade
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "UPDATE conversations SET next_timer_at = updated_at, \
+                 awaiting_reply_since = CASE WHEN first_response_at IS NULL \
+                   THEN last_inbound_at ELSE NULL END \
+                 WHERE status <> 'resolved'",
+            )
+            .await?;
         // at most one open conversation per (contact, number): concurrent writers
         // (two per daemon, or several daemons) cannot open a second one
         manager

@@ -4,7 +4,7 @@
 //! stored conversation row; an actor stopped for idleness (or lost in a
 //! restart) is rebuilt from that row, timers included.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration as StdDuration, Instant};
 
@@ -61,6 +61,8 @@ pub enum CommandError {
     Lifecycle(#[from] LifecycleError),
     #[error("conversation not found")]
     NotFound,
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -74,6 +76,8 @@ pub struct ConversationActor {
     last_active: Instant,
     /// Messages waiting in this actor's mailbox (shared with the registry).
     queued: Arc<AtomicUsize>,
+    /// Whether a `Tick` is queued (shared with the registry).
+    ticking: Arc<AtomicBool>,
 }
 
 impl ConversationActor {
@@ -82,6 +86,7 @@ impl ConversationActor {
         deps: Deps,
         registry: Weak<Registry>,
         queued: Arc<AtomicUsize>,
+        ticking: Arc<AtomicBool>,
     ) -> Self {
         Self {
             key,
@@ -91,6 +96,7 @@ impl ConversationActor {
             timer: None,
             last_active: Instant::now(),
             queued,
+            ticking,
         }
     }
 
@@ -180,8 +186,14 @@ impl Actor for ConversationActor {
         self.metric("started");
         let idle = self.deps.idle;
         ctx.run_interval(idle / 4 + StdDuration::from_millis(1), move |act, ctx| {
-            // never with messages waiting: they would be dropped (503)
-            if act.last_active.elapsed() >= idle && act.queued.load(Ordering::Acquire) == 0 {
+            // never with messages waiting (they would be dropped): closing
+            // the slot makes senders start a new actor instead
+            if act.last_active.elapsed() >= idle
+                && act
+                    .queued
+                    .compare_exchange(0, super::CLOSED, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+            {
                 act.metric("evicted");
                 ctx.stop();
             }
@@ -230,6 +242,7 @@ impl Handler<Tick> for ConversationActor {
 
     fn handle(&mut self, _: Tick, ctx: &mut Context<Self>) {
         self.took_one();
+        self.ticking.store(false, Ordering::Release);
         self.refresh(ctx);
     }
 }
@@ -283,7 +296,7 @@ async fn refresh_row(deps: &Deps, key: &ConvKey) -> Result<Option<conversations:
     }
     let next = timers::next_deadline(&conv, &deps.policy);
     if conv.next_timer_at != next {
-        store::set_next_timer(&deps.db, conv.id, next).await?;
+        store::set_next_timer(&deps.db, conv.id, conv.next_timer_at, next).await?;
         conv.next_timer_at = next;
     }
     Ok(Some(conv))
@@ -308,7 +321,12 @@ async fn fire(
                 } else {
                     conversations::Column::WindowWarnedAt
                 };
-                let fired = store::mark_once(&txn, conv.id, col, now).await?;
+                // the same window (a message since would have moved it)
+                let still = store::same(
+                    conversations::Column::WindowExpiresAt,
+                    conv.window_expires_at,
+                );
+                let fired = store::mark_once(&txn, conv.id, col, now, still).await?;
                 if fired && let Some(expires_at) = conv.window_expires_at {
                     events.push(EventKind::WindowClosing {
                         conversation_id: conv.id,
@@ -330,7 +348,20 @@ async fn fire(
                         SlaKind::NextResponse,
                     )
                 };
-                let fired = store::mark_once(&txn, conv.id, col, now).await?;
+                // the same wait, still unanswered (a reply since clears it)
+                let first = if *kind == TimerKind::FirstResponseSla {
+                    Expr::col(conversations::Column::FirstResponseAt).is_null()
+                } else {
+                    Expr::col(conversations::Column::FirstResponseAt).is_not_null()
+                };
+                let still = Expr::col(conversations::Column::AwaitingReplySince)
+                    .is_not_null()
+                    .and(store::same(
+                        conversations::Column::AwaitingReplySince,
+                        conv.awaiting_reply_since,
+                    ))
+                    .and(first);
+                let fired = store::mark_once(&txn, conv.id, col, now, still).await?;
                 if fired && let Some(waiting_since) = conv.awaiting_reply_since {
                     events.push(EventKind::SlaBreached {
                         conversation_id: conv.id,
@@ -349,6 +380,15 @@ async fn fire(
                     .and_where(Expr::col(conversations::Column::Id).eq(conv.id))
                     .and_where(Expr::col(conversations::Column::Status).eq(conv.status.clone()))
                     .and_where(Expr::col(conversations::Column::AwaitingReplySince).is_null())
+                    // no message either way since the row was read
+                    .and_where(store::same(
+                        conversations::Column::LastOutboundAt,
+                        conv.last_outbound_at,
+                    ))
+                    .and_where(store::same(
+                        conversations::Column::LastInboundAt,
+                        conv.last_inbound_at,
+                    ))
                     .to_owned();
                 let fired = txn.execute(&q).await?.rows_affected() == 1;
                 if fired {
@@ -462,7 +502,13 @@ async fn apply_command(
             );
         }
     }
-    if txn.execute(&q).await?.rows_affected() != 1 {
+    let changed = txn.execute(&q).await.map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => CommandError::Conflict(
+            "another conversation with this customer on this number is open".into(),
+        ),
+        _ => CommandError::Db(e),
+    })?;
+    if changed.rows_affected() != 1 {
         return Err(CommandError::Db(DbErr::Custom(
             "the conversation changed concurrently".into(),
         )));

@@ -13,7 +13,7 @@ pub mod timers;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -67,7 +67,13 @@ pub enum ActorError {
 struct Slot {
     addr: Addr<ConversationActor>,
     queued: Arc<AtomicUsize>,
+    /// A `Tick` is queued already (the sweep sends at most one at a time).
+    ticking: Arc<AtomicBool>,
 }
+
+/// `Slot::queued` at or above this: the actor is stopping (idle) and takes
+/// nothing more; a sender starts a new one instead.
+pub(crate) const CLOSED: usize = usize::MAX / 2;
 
 pub(crate) struct Registry {
     arbiters: Vec<ArbiterHandle>,
@@ -144,6 +150,7 @@ impl Actors {
         };
         if let Some(s) = map.get(key)
             && s.addr.connected()
+            && s.queued.load(Ordering::Acquire) < CLOSED
         {
             return s.clone();
         }
@@ -151,16 +158,22 @@ impl Actors {
         key.tenant_id.hash(&mut h);
         let arbiter = &self.inner.arbiters[(h.finish() as usize) % self.inner.arbiters.len()];
         let queued = Arc::new(AtomicUsize::new(0));
-        let (k, deps, registry, q) = (
+        let ticking = Arc::new(AtomicBool::new(false));
+        let (k, deps, registry, q, t) = (
             key.clone(),
             self.inner.deps.clone(),
             Arc::downgrade(&self.inner),
             queued.clone(),
+            ticking.clone(),
         );
         let addr = ConversationActor::start_in_arbiter(arbiter, move |_| {
-            ConversationActor::new(k, deps, registry, q)
+            ConversationActor::new(k, deps, registry, q, t)
         });
-        let slot = Slot { addr, queued };
+        let slot = Slot {
+            addr,
+            queued,
+            ticking,
+        };
         map.insert(key.clone(), slot.clone());
         slot
     }
@@ -180,7 +193,13 @@ impl Actors {
         let mut msg = msg;
         for _ in 0..2 {
             let slot = self.conversation(key);
-            if slot.queued.fetch_add(1, Ordering::AcqRel) >= self.inner.deps.mailbox {
+            let before = slot.queued.fetch_add(1, Ordering::AcqRel);
+            if before >= CLOSED {
+                // it stopped for idleness since the lookup: start a new one
+                slot.queued.fetch_sub(1, Ordering::AcqRel);
+                continue;
+            }
+            if before >= self.inner.deps.mailbox {
                 slot.queued.fetch_sub(1, Ordering::AcqRel);
                 self.inner
                     .deps
@@ -287,7 +306,13 @@ impl Actors {
     /// made outside it, e.g. a reply was queued). Best effort: a full mailbox
     /// means the actor is busy and will look anyway.
     pub fn touch(&self, key: &ConvKey) {
-        let _ = self.try_send(key, conversation::Tick);
+        let slot = self.conversation(key);
+        if slot.ticking.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if self.try_send(key, conversation::Tick).is_err() {
+            slot.ticking.store(false, Ordering::Release);
+        }
     }
 
     /// Running conversation actors.

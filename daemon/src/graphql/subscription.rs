@@ -611,6 +611,23 @@ impl Cursor {
                 }
                 continue;
             }
+            if !self.positioned {
+                // live-only: start after what is committed now, so a later
+                // jump in sequence numbers is a gap to fill, not a skip
+                match entity::event_sequences::Entity::find_by_id(self.who.tenant_id)
+                    .one(&self.st.db)
+                    .await
+                {
+                    Ok(row) => {
+                        self.last = row.map_or(0, |r| r.last_seq);
+                        self.positioned = true;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot read the event position; closing the subscription");
+                        return None;
+                    }
+                }
+            }
             match self.rx.recv().await {
                 Ok(ev)
                     if ev.tenant_id == self.who.tenant_id

@@ -690,12 +690,16 @@ async fn open_conversations(
     let mut transitions: Vec<Transition> = Vec::new();
     // first and latest inbound per (contact, number)
     let mut wanted: HashMap<(i64, i64), (i64, DateTime<Utc>)> = HashMap::new();
+    // the customer waits since the batch's first message of a new conversation
+    let mut earliest: HashMap<(i64, i64), DateTime<Utc>> = HashMap::new();
     for m in fresh {
         if let Some(&contact) = contact_ids.get(&(m.tenant_id, m.from.clone())) {
             let e = wanted
                 .entry((contact, m.number_id))
                 .or_insert((m.tenant_id, m.sent_at));
             e.1 = Ord::max(e.1, m.sent_at);
+            let f = earliest.entry((contact, m.number_id)).or_insert(m.sent_at);
+            *f = Ord::min(*f, m.sent_at);
         }
     }
     let mut found: HashMap<(i64, i64), Found> = HashMap::new();
@@ -763,7 +767,10 @@ async fn open_conversations(
                     conversations::Column::ResolvedAt,
                     Option::<DateTime<Utc>>::None,
                 )
-                .value(conversations::Column::AwaitingReplySince, last)
+                .value(
+                    conversations::Column::AwaitingReplySince,
+                    earliest.get(&key).copied().unwrap_or(last),
+                )
                 .value(
                     conversations::Column::NextResponseBreachedAt,
                     Option::<DateTime<Utc>>::None,
@@ -837,7 +844,11 @@ async fn open_conversations(
                 0i32.into(),
                 (*last).into(),
                 (*last + SERVICE_WINDOW).into(),
-                (*last).into(),
+                earliest
+                    .get(&(*contact, *number))
+                    .copied()
+                    .unwrap_or(*last)
+                    .into(),
                 t.into(),
                 t.into(),
                 t.into(),

@@ -88,19 +88,31 @@ pub async fn for_key(
     })
 }
 
-/// Sets `column` to `t` if it is still null (a timer's "fired" mark); true
-/// when this call set it, so only one daemon acts on a timer.
+/// `column` equals `v`, with null equal to null.
+pub fn same(column: conversations::Column, v: Option<DateTime<Utc>>) -> Expr {
+    match v {
+        Some(v) => Expr::col(column).eq(v),
+        None => Expr::col(column).is_null(),
+    }
+}
+
+/// Sets `column` to `t` if it is still null (a timer's "fired" mark) and
+/// `still` holds (the timer still applies to the row as it is now); true
+/// when this call set it, so only one daemon acts on a timer, and never on a
+/// row that changed since it was read.
 pub async fn mark_once(
     txn: &impl ConnectionTrait,
     id: i64,
     column: conversations::Column,
     t: DateTime<Utc>,
+    still: Expr,
 ) -> Result<bool, DbErr> {
     let q = Query::update()
         .table(conversations::Entity.table_ref())
         .value(column, t)
         .and_where(Expr::col(conversations::Column::Id).eq(id))
         .and_where(Expr::col(column).is_null())
+        .and_where(still)
         .to_owned();
     Ok(txn.execute(&q).await?.rows_affected() == 1)
 }
@@ -125,6 +137,7 @@ pub async fn wake(
             Option::<DateTime<Utc>>::None,
         )
         .value(conversations::Column::UpdatedAt, t)
+        .value(conversations::Column::NextTimerAt, t)
         .and_where(Expr::col(conversations::Column::Id).eq(id))
         .and_where(Expr::col(conversations::Column::Status).eq(Status::Snoozed.as_str()))
         .to_owned();
@@ -180,16 +193,20 @@ pub async fn replied(txn: &impl ConnectionTrait, id: i64, t: DateTime<Utc>) -> R
     Ok(())
 }
 
-/// Stores when the conversation's actor must next look at its timers.
+/// Stores when the conversation's actor must next look at its timers, unless
+/// the stored value changed since it was read (`was`): a writer that marked
+/// the row "look at me" meanwhile keeps its mark.
 pub async fn set_next_timer(
     db: &impl ConnectionTrait,
     id: i64,
+    was: Option<DateTime<Utc>>,
     at: Option<DateTime<Utc>>,
 ) -> Result<(), DbErr> {
     let q = Query::update()
         .table(conversations::Entity.table_ref())
         .value(conversations::Column::NextTimerAt, at)
         .and_where(Expr::col(conversations::Column::Id).eq(id))
+        .and_where(same(conversations::Column::NextTimerAt, was))
         .to_owned();
     db.execute(&q).await?;
     Ok(())
@@ -212,6 +229,8 @@ pub async fn due_timers(
 ) -> Result<Vec<DueTimer>, DbErr> {
     let rows = conversations::Entity::find()
         .filter(conversations::Column::NextTimerAt.lte(now))
+        // resolved conversations have no timers (and no actor refreshes them)
+        .filter(conversations::Column::Status.ne("resolved"))
         .order_by_asc(conversations::Column::NextTimerAt)
         .limit(limit)
         .find_also_related(contacts::Entity)

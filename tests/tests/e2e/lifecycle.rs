@@ -235,6 +235,15 @@ async fn after_the_reopen_window_a_new_conversation_starts(backend: Backend) {
     let second = app.conversation_with("4915100008888").await;
     assert_ne!(second.id, first.id);
     assert_eq!(second.status, "queued");
+    // the first cannot be reopened while the second is open
+    let body = mutate(
+        &app,
+        &admin,
+        "mutation($id:ID!){ reopenConversation(id:$id){ id } }",
+        json!({"id": first.id.to_string()}),
+    )
+    .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
     app.stop().await;
 }
 
