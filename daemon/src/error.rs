@@ -173,4 +173,22 @@ mod tests {
         assert!(!e.client_message().contains("SELECT"));
         assert_eq!(e.http_status(), 500);
     }
+
+    #[test]
+    fn actor_refusals_map_to_codes() {
+        use crate::actors::lifecycle::LifecycleError;
+        use crate::actors::{ActorError, CommandError, CommandOutcomeError as E};
+        let full: ApiError = E::Actor(ActorError::Overloaded).into();
+        assert_eq!((full.code(), full.http_status()), ("OVERLOADED", 503));
+        let stopped: ApiError = E::Actor(ActorError::Stopped).into();
+        assert_eq!(stopped.code(), "OVERLOADED");
+        let refused: ApiError =
+            E::Command(CommandError::Lifecycle(LifecycleError::SnoozeInPast)).into();
+        assert_eq!(refused.code(), "BAD_USER_INPUT");
+        assert!(refused.client_message().contains("future"));
+        let gone: ApiError = E::Command(CommandError::NotFound).into();
+        assert_eq!(gone.code(), "NOT_FOUND");
+        let conflict: ApiError = E::Command(CommandError::Conflict("open".into())).into();
+        assert_eq!(conflict.code(), "BAD_USER_INPUT");
+    }
 }
