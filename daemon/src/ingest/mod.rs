@@ -8,6 +8,7 @@
 //! A full queue is back-pressure (`Overloaded` → HTTP 503 + Retry-After), never
 //! unbounded memory.
 
+pub mod contacts;
 pub mod plan;
 pub mod write;
 
@@ -205,6 +206,15 @@ impl Writer {
     }
 
     async fn write(&self, input: BatchInput) -> Result<WriteOutcome, IngestError> {
+        let res = self.write_once(input).await;
+        if res.is_err() {
+            // a remembered contact may be gone (erased): look them up again
+            self.opts.contacts.clear();
+        }
+        res
+    }
+
+    async fn write_once(&self, input: BatchInput) -> Result<WriteOutcome, IngestError> {
         let plan = plan::plan(input);
         let txn = crate::store::begin_write(&self.db)
             .await
@@ -215,6 +225,9 @@ impl Writer {
         txn.commit()
             .await
             .map_err(|e| IngestError::Commit(e.to_string()))?;
+        self.opts
+            .contacts
+            .remember(outcome.contacts.iter().cloned());
         Ok(outcome)
     }
 
@@ -264,5 +277,6 @@ fn outcome_for(input: &BatchInput, all: &WriteOutcome) -> WriteOutcome {
         inserted,
         statuses: input.statuses.len(),
         conversations,
+        contacts: Vec::new(),
     }
 }

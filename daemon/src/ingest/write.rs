@@ -28,12 +28,15 @@ pub const SERVICE_WINDOW: Duration = Duration::hours(24);
 pub struct WriteOptions {
     /// A message within this long of a resolution reopens the conversation.
     pub reopen_window: Duration,
+    /// Contacts committed recently (shared by the writers).
+    pub contacts: std::sync::Arc<super::contacts::ContactCache>,
 }
 
 impl Default for WriteOptions {
     fn default() -> Self {
         Self {
             reopen_window: Duration::hours(24),
+            contacts: Default::default(),
         }
     }
 }
@@ -66,6 +69,8 @@ pub struct WriteOutcome {
     /// The conversations the new inbound messages went to, as committed
     /// (their actors take their state from here instead of reloading it).
     pub conversations: Vec<conversations::Model>,
+    /// Contacts written, for the writer's contact cache (after the commit).
+    pub contacts: Vec<((i64, String), super::contacts::Known)>,
 }
 
 fn now() -> DateTime<Utc> {
@@ -95,9 +100,19 @@ pub async fn write_plan(
     let t = now();
 
     // 1. contacts: upsert, keep the newest name and the latest inbound time
+    //    (contacts the writer committed recently, unchanged, need no write)
     let mut contact_ids: HashMap<(i64, String), i64> = HashMap::new();
+    let mut upsert: Vec<&super::plan::ContactRow> = Vec::with_capacity(plan.contacts.len());
+    for c in &plan.contacts {
+        match opts.contacts.fresh_id(c) {
+            Some(id) => {
+                contact_ids.insert((c.tenant_id, c.wa_id.clone()), id);
+            }
+            None => upsert.push(c),
+        }
+    }
     let last_inbound = "CASE WHEN contacts.last_inbound_at IS NULL OR excluded.last_inbound_at > contacts.last_inbound_at THEN excluded.last_inbound_at ELSE contacts.last_inbound_at END";
-    for chunk in chunks(&plan.contacts) {
+    for chunk in chunks(&upsert) {
         let mut q = Query::insert();
         q.into_table(contacts::Entity.table_ref()).columns([
             contacts::Column::TenantId,
@@ -135,11 +150,25 @@ pub async fn write_plan(
                 )
                 .to_owned(),
         )
-        .returning(ret(["id", "tenant_id", "wa_id"]));
+        .returning(ret([
+            "id",
+            "tenant_id",
+            "wa_id",
+            "profile_name",
+            "last_inbound_at",
+        ]));
         for row in txn.query_all(&q).await? {
             let id: i64 = row.try_get("", "id")?;
             let tenant: i64 = row.try_get("", "tenant_id")?;
             let wa_id: String = row.try_get("", "wa_id")?;
+            out.contacts.push((
+                (tenant, wa_id.clone()),
+                super::contacts::Known {
+                    id,
+                    name: row.try_get("", "profile_name")?,
+                    last_inbound_at: row.try_get("", "last_inbound_at")?,
+                },
+            ));
             contact_ids.insert((tenant, wa_id), id);
         }
     }

@@ -450,3 +450,34 @@ async fn flooding_one_conversation_gets_503_not_memory_and_loses_nothing_acknowl
     assert!(grown < 64.0 * 1024.0 * 1024.0, "RSS grew {grown} bytes");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renamed_customer_is_renamed_at_once() {
+    let (app, _) = app_with_number(Backend::Sqlite).await;
+    let wa = "4915100005001";
+    assert_eq!(
+        post(&app, &inbound(wa, "wamid.C1"), Some(APP_SECRET)).await,
+        200
+    );
+    // the writer remembers this contact now; a new name must still be stored
+    let renamed = inbound(wa, "wamid.C2").replace("\"Ann\"", "\"Ann Lee\"");
+    assert_eq!(post(&app, &renamed, Some(APP_SECRET)).await, 200);
+    // and a message without a name keeps it
+    assert_eq!(
+        post(
+            &app,
+            &inbound(wa, "wamid.C3").replace("\"Ann\"", "null"),
+            Some(APP_SECRET)
+        )
+        .await,
+        200
+    );
+    let contact = entity::contacts::Entity::find()
+        .filter(entity::contacts::Column::WaId.eq(wa))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("contact");
+    assert_eq!(contact.profile_name.as_deref(), Some("Ann Lee"));
+    app.stop().await;
+}
