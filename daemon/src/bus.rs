@@ -248,6 +248,11 @@ impl Bus {
         })
     }
 
+    /// Whether other daemons share this bus (Redis).
+    pub fn is_shared(&self) -> bool {
+        self.redis.is_some()
+    }
+
     /// Whether events from other daemons arrive (always true without Redis).
     pub fn is_ready(&self) -> bool {
         self.redis

@@ -339,12 +339,17 @@ impl Default for ActorSettings {
 pub struct EventSettings {
     /// Hours logged events are kept for resuming subscriptions. Default `72`.
     pub retention_hours: u32,
+    /// With the Redis bus: seconds a quiet subscriber waits before it checks
+    /// the log for events another daemon committed but Redis did not bring.
+    /// Default `30`.
+    pub quiet_check_seconds: u64,
 }
 
 impl Default for EventSettings {
     fn default() -> Self {
         Self {
             retention_hours: 72,
+            quiet_check_seconds: 30,
         }
     }
 }
@@ -471,6 +476,9 @@ impl Settings {
         }
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        if self.events.quiet_check_seconds == 0 {
+            return Err(invalid("events.quiet_check_seconds", "must be at least 1"));
         }
         if self.actors.mailbox_capacity == 0 {
             return Err(invalid("actors.mailbox_capacity", "must be at least 1"));

@@ -628,7 +628,30 @@ impl Cursor {
                     }
                 }
             }
-            match self.rx.recv().await {
+            let received = if self.st.bus.is_shared() {
+                // an event lost between daemons (Redis down) shows up as a gap
+                // with the tenant's next event; while the stream is quiet,
+                // look at the log now and then so the loss is bounded
+                let quiet =
+                    std::time::Duration::from_secs(self.st.settings.events.quiet_check_seconds);
+                match tokio::time::timeout(quiet, self.rx.recv()).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        let head = entity::event_sequences::Entity::find_by_id(self.who.tenant_id)
+                            .one(&self.st.db)
+                            .await;
+                        if let Ok(Some(row)) = head
+                            && row.last_seq > self.last
+                        {
+                            self.replaying = true;
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                self.rx.recv().await
+            };
+            match received {
                 Ok(ev)
                     if ev.tenant_id == self.who.tenant_id
                         && self.positioned

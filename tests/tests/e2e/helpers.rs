@@ -193,6 +193,13 @@ impl TestApp {
         .await
     }
 
+    /// [`TestApp::sibling`] with `tweak` applied to its settings.
+    pub async fn sibling_with(&self, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = self.settings.clone();
+        tweak(&mut settings);
+        Self::start(settings, None, tempfile::tempdir().expect("tempdir")).await
+    }
+
     /// Waits until `/readyz` answers 200 (e.g. the Redis event channel is subscribed).
     pub async fn wait_ready(&self) {
         for _ in 0..100 {

@@ -556,3 +556,47 @@ async fn shutdown_closes_subscriptions_with_going_away() {
     assert!(frame.reason.contains("resume"), "{}", frame.reason);
     stopping.await.expect("stopped");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_redis_never_brought_still_reaches_a_quiet_subscriber() {
+    let prefix = format!(
+        "sbtest-quiet-{}",
+        u128::from(std::process::id()) * 1_000_000
+            + u128::from(chrono::Utc::now().timestamp_subsec_nanos())
+    );
+    // daemon 1 cannot reach Redis: it commits, but publishes to nobody
+    let (one, _) = crate::webhook::app_with_number_and(Backend::Postgres, |s| {
+        s.redis.url = Some("redis://127.0.0.1:1".to_string().into());
+        s.redis.key_prefix = prefix.clone();
+        s.events.quiet_check_seconds = 1;
+    })
+    .await;
+    let two = one
+        .sibling_with(|s| s.redis.url = Some(crate::helpers::redis_url().into()))
+        .await;
+    two.wait_ready().await;
+    let admin = two.login("admin@acme.test", PW).await;
+    let mut ws = connect_as(&two, &admin, "graphql-transport-ws").await;
+    send(&mut ws, json!({"id": "1", "type": "subscribe", "payload": {"query":
+        "subscription { events(filter: {types: [MESSAGE_ADDED]}) { ... on MessageAdded { message { text } } } }"}}))
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        crate::webhook::post(
+            &one,
+            &inbound("wamid.Q1", "lost on the way"),
+            Some(crate::webhook::APP_SECRET)
+        )
+        .await,
+        200
+    );
+    let msg = next_json(&mut ws, Duration::from_secs(10))
+        .await
+        .expect("read from the log after a quiet second");
+    assert_eq!(
+        msg["payload"]["data"]["events"]["message"]["text"], "lost on the way",
+        "{msg}"
+    );
+    two.stop().await;
+    one.stop().await;
+}
