@@ -84,6 +84,9 @@ pub enum EventKind {
         kind: SlaKind,
         waiting_since: DateTime<Utc>,
     },
+    /// Conversations entered or left the waiting queue of a department
+    /// (`None`: not routed to a department yet); refetch the queue.
+    QueueUpdated { department_id: Option<i64> },
     /// The 24-hour customer-service window closes soon (`closed` false) or closed.
     WindowClosing {
         conversation_id: i64,
@@ -114,13 +117,14 @@ impl EventKind {
             EventKind::ConversationResolved { .. } => "conversation_resolved",
             EventKind::SlaBreached { .. } => "sla_breached",
             EventKind::WindowClosing { .. } => "window_closing",
+            EventKind::QueueUpdated { .. } => "queue_updated",
         }
     }
 
     /// The conversation the event is about, if any.
     pub fn conversation_id(&self) -> Option<i64> {
         match self {
-            EventKind::DirectoryChanged { .. } => None,
+            EventKind::DirectoryChanged { .. } | EventKind::QueueUpdated { .. } => None,
             EventKind::ConversationOpened { conversation_id }
             | EventKind::MessageAdded {
                 conversation_id, ..

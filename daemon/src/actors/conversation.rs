@@ -426,6 +426,14 @@ async fn fire(
                 .inc();
         }
     }
+    // a timer that moved the conversation into or out of the queue
+    if transitions.iter().any(|t| {
+        t.to == Status::Queued.as_str() || t.from.as_deref() == Some(Status::Queued.as_str())
+    }) {
+        events.push(EventKind::QueueUpdated {
+            department_id: conv.department_id,
+        });
+    }
     commit_with_events(deps, txn, conv.tenant_id, events, &transitions, now).await
 }
 
@@ -541,7 +549,13 @@ async fn apply_command(
             by_user,
         },
     };
-    commit_with_events(deps, txn, conv.tenant_id, vec![event], &[transition], now).await?;
+    let mut events = vec![event];
+    if conv.status == Status::Queued.as_str() || mv.to == Status::Queued {
+        events.push(EventKind::QueueUpdated {
+            department_id: conv.department_id,
+        });
+    }
+    commit_with_events(deps, txn, conv.tenant_id, events, &[transition], now).await?;
     conversations::Entity::find_by_id(id)
         .one(&deps.db)
         .await?

@@ -339,6 +339,28 @@ impl WindowClosing {
     }
 }
 
+/// Conversations entered or left the waiting queue of a department
+/// (`departmentId` null: not routed to a department yet). Refetch the queue.
+pub struct QueueUpdated {
+    seq: i64,
+    at: DateTime<Utc>,
+    department_id: Option<i64>,
+}
+
+#[Object]
+impl QueueUpdated {
+    /// Resume after this event with `events(after: cursor)`.
+    async fn cursor(&self) -> String {
+        self.seq.to_string()
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+    async fn department_id(&self) -> Option<ID> {
+        id_of(self.department_id)
+    }
+}
+
 /// Every event type a subscriber can receive.
 #[derive(Union)]
 pub enum Event {
@@ -349,6 +371,7 @@ pub enum Event {
     DirectoryChanged(DirectoryChanged),
     MessageAdded(MessageAdded),
     MessageStatusChanged(MessageStatusChanged),
+    QueueUpdated(QueueUpdated),
     SlaBreached(SlaBreached),
     WindowClosing(WindowClosing),
 }
@@ -439,6 +462,11 @@ fn to_graphql(event: &BusEvent) -> Event {
             kind: *kind,
             waiting_since: *waiting_since,
         }),
+        EventKind::QueueUpdated { department_id } => Event::QueueUpdated(QueueUpdated {
+            seq: event.seq,
+            at: event.at,
+            department_id: *department_id,
+        }),
         EventKind::WindowClosing {
             conversation_id,
             expires_at,
@@ -465,6 +493,9 @@ async fn visible(st: &AppState, who: &Identity, event: &BusEvent) -> bool {
             (*entity == DirectoryEntity::User && who.user_id == Some(*id))
                 || *entity == DirectoryEntity::Tenant
         }
+        (EventKind::QueueUpdated { department_id }, _) => {
+            department_id.is_some_and(|d| who.departments.contains(&d))
+        }
         (_, Some(conversation_id)) => entity::conversations::Entity::find_by_id(conversation_id)
             .one(&st.db)
             .await
@@ -485,6 +516,7 @@ pub enum EventType {
     DirectoryChanged,
     MessageAdded,
     MessageStatusChanged,
+    QueueUpdated,
     SlaBreached,
     WindowClosing,
 }
@@ -500,6 +532,7 @@ impl EventType {
             EventType::DirectoryChanged => "directory_changed",
             EventType::MessageAdded => "message_added",
             EventType::MessageStatusChanged => "message_status_changed",
+            EventType::QueueUpdated => "queue_updated",
             EventType::SlaBreached => "sla_breached",
             EventType::WindowClosing => "window_closing",
         }
@@ -521,6 +554,8 @@ pub struct EventFilter {
 struct Wanted {
     kinds: Option<Vec<&'static str>>,
     conversation: Option<i64>,
+    /// Only queue events of this department.
+    department: Option<i64>,
 }
 
 impl Wanted {
@@ -531,6 +566,9 @@ impl Wanted {
             && self
                 .conversation
                 .is_none_or(|c| e.kind.conversation_id() == Some(c))
+            && self.department.is_none_or(|d| {
+                matches!(e.kind, EventKind::QueueUpdated { department_id } if department_id == Some(d))
+            })
     }
 }
 
@@ -796,8 +834,50 @@ impl SubscriptionRoot {
                 .collect(),
             ),
             conversation,
+            department: None,
         };
         Ok(event_stream(who, st, parse_after(after)?, wanted))
+    }
+
+    /// Changes of a department's waiting queue (of every queue the caller
+    /// may see without `departmentId`), resumable with `after` like `events`.
+    /// Agents see the queues of their departments.
+    #[graphql(guard = "RoleGuard::read(Role::Agent)")]
+    async fn queue_updated(
+        &self,
+        ctx: &Context<'_>,
+        department_id: Option<ID>,
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = Result<QueueUpdated, ApiError>> + use<>, ApiError> {
+        use futures_util::StreamExt;
+        let who = identity(ctx)?.clone();
+        let st = state(ctx)?.clone();
+        let department = match department_id {
+            Some(d) => Some(
+                crate::store::departments::get(
+                    &st.db,
+                    who.tenant_id,
+                    super::parse_id(&d, "department")?,
+                )
+                .await?
+                .id,
+            ),
+            None => None,
+        };
+        let wanted = Wanted {
+            kinds: Some(vec![EventType::QueueUpdated.kind()]),
+            conversation: None,
+            department,
+        };
+        Ok(
+            event_stream(who, st, parse_after(after)?, wanted).filter_map(|r| async move {
+                match r {
+                    Ok(Event::QueueUpdated(q)) => Some(Ok(q)),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(e)),
+                }
+            }),
+        )
     }
 
     /// Messages added to one conversation (the caller must be able to see it),
@@ -821,6 +901,7 @@ impl SubscriptionRoot {
             Wanted {
                 kinds: Some(vec![EventType::MessageAdded.kind()]),
                 conversation: Some(conv.id),
+                department: None,
             },
         )
         .filter_map(|r| async move {
@@ -866,13 +947,24 @@ mod tests {
         let only_added = Wanted {
             kinds: Some(vec![EventType::MessageAdded.kind()]),
             conversation: None,
+            department: None,
         };
         assert!(only_added.wants(&added) && !only_added.wants(&resolved));
         let conv8 = Wanted {
             kinds: None,
             conversation: Some(8),
+            department: None,
         };
         assert!(conv8.wants(&resolved) && !conv8.wants(&added) && !conv8.wants(&dir));
+        let sales = Wanted {
+            kinds: Some(vec![EventType::QueueUpdated.kind()]),
+            conversation: None,
+            department: Some(3),
+        };
+        let queue = |d| ev(EventKind::QueueUpdated { department_id: d });
+        assert!(sales.wants(&queue(Some(3))));
+        assert!(!sales.wants(&queue(Some(4))) && !sales.wants(&queue(None)));
+        assert!(!sales.wants(&added));
         for t in [
             EventType::ConversationOpened,
             EventType::ConversationUpdated,
@@ -881,6 +973,7 @@ mod tests {
             EventType::DirectoryChanged,
             EventType::MessageAdded,
             EventType::MessageStatusChanged,
+            EventType::QueueUpdated,
             EventType::SlaBreached,
             EventType::WindowClosing,
         ] {

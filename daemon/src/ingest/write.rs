@@ -1021,6 +1021,21 @@ async fn open_conversations(
                 .push(conversations::Model::from_query_result(&row, "")?);
         }
     }
+    // queues that conversations entered (opened, reopened or woken as queued)
+    let mut queues: Vec<(i64, Option<i64>)> = out
+        .rows
+        .iter()
+        .filter(|c| c.status == Status::Queued.as_str())
+        .filter(|c| transitions.iter().any(|tr| tr.conversation_id == c.id))
+        .map(|c| (c.tenant_id, c.department_id))
+        .collect();
+    queues.sort_unstable();
+    queues.dedup();
+    out.updated.extend(
+        queues
+            .into_iter()
+            .map(|(tenant, department_id)| (tenant, EventKind::QueueUpdated { department_id })),
+    );
     record_transitions(txn, &transitions, t).await?;
     out.ids = found.into_iter().map(|(k, f)| (k, f.id)).collect();
     Ok(out)

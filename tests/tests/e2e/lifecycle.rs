@@ -195,8 +195,10 @@ async fn moves_are_persisted_with_who_and_published(backend: Backend) {
         lifecycle,
         vec![
             "conversation_opened",
+            "queue_updated",
             "message_added",
             "conversation_assigned",
+            "queue_updated",
             "conversation_resolved",
             "conversation_updated",
             "message_added"

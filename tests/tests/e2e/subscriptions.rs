@@ -223,6 +223,14 @@ async fn resumes_with_its_cursor_without_gap_or_duplicate(backend: Backend) {
     let ev = &opened["payload"]["data"]["events"];
     assert_eq!(ev["__typename"], "ConversationOpened", "{opened}");
     assert_eq!(ev["conversation"]["status"], "queued", "{opened}");
+    // it entered the (not yet routed) queue
+    let queue = next_json(&mut ws, Duration::from_secs(5))
+        .await
+        .expect("queue updated");
+    assert_eq!(
+        queue["payload"]["data"]["events"]["__typename"], "QueueUpdated",
+        "{queue}"
+    );
     let live = next_json(&mut ws, Duration::from_secs(5))
         .await
         .expect("live event");
@@ -396,8 +404,9 @@ async fn two_daemons_on_one_redis_share_one_event_stream() {
         }
     }
     let mut first = first.expect("an event from daemon 1 reached daemon 2's subscriber");
-    if first["payload"]["data"]["events"]["__typename"] == "ConversationOpened" {
-        // the first message opened the conversation; its MessageAdded follows
+    while first["payload"]["data"]["events"]["__typename"] != "MessageAdded" {
+        // the first message opened the conversation (and entered the queue);
+        // its MessageAdded follows
         first = next_json(&mut ws, Duration::from_secs(5))
             .await
             .expect("the message after the opening");
@@ -599,4 +608,68 @@ async fn an_event_redis_never_brought_still_reaches_a_quiet_subscriber() {
     );
     two.stop().await;
     one.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_updated_follows_a_departments_queue() {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let (app, tenant) = crate::webhook::app_with_number(Backend::Sqlite).await;
+    let admin = app.login("admin@acme.test", PW).await;
+    let agent_id = app.user(tenant, "agent@acme.test", PW, Role::Agent).await;
+    let d = app
+        .gql_ok(
+            Some(&admin),
+            "mutation{ createDepartment(input:{name:\"Sales\"}){ id } }",
+            json!({}),
+        )
+        .await;
+    let sales = d["createDepartment"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    app.gql_ok(
+        Some(&admin),
+        "mutation($d:ID!,$u:ID!){ addDepartmentMember(departmentId:$d, userId:$u){ id } }",
+        json!({"d": sales, "u": agent_id.to_string()}),
+    )
+    .await;
+    assert_eq!(
+        crate::webhook::post(
+            &app,
+            &inbound("wamid.QU1", "hello"),
+            Some(crate::webhook::APP_SECRET)
+        )
+        .await,
+        200
+    );
+    let conv = app.conversation_with("4915100002222").await;
+    let mut active = conv.clone().into_active_model();
+    active.department_id = Set(Some(sales.parse().expect("int")));
+    active.update(&app.db).await.expect("route");
+
+    let agent = app.login("agent@acme.test", PW).await;
+    let mut ws = connect_as(&app, &agent, "graphql-transport-ws").await;
+    send(
+        &mut ws,
+        json!({"id": "1", "type": "subscribe", "payload": {
+        "query": "subscription($d:ID){ queueUpdated(departmentId:$d) { cursor departmentId } }",
+        "variables": {"d": sales}}}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // taking the conversation out of the queue updates the queue
+    app.gql_ok(
+        Some(&admin),
+        "mutation($id:ID!,$u:ID!){ assignConversation(id:$id, userId:$u){ id } }",
+        json!({"id": conv.id.to_string(), "u": agent_id.to_string()}),
+    )
+    .await;
+    let msg = next_json(&mut ws, Duration::from_secs(5))
+        .await
+        .expect("queue event");
+    assert_eq!(
+        msg["payload"]["data"]["queueUpdated"]["departmentId"], sales,
+        "{msg}"
+    );
+    app.stop().await;
 }
