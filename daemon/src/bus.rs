@@ -84,6 +84,12 @@ pub enum EventKind {
         kind: SlaKind,
         waiting_since: DateTime<Utc>,
     },
+    /// An agent went online, away or offline, or changed their capacity.
+    AgentPresenceChanged {
+        user_id: i64,
+        status: String,
+        capacity: i32,
+    },
     /// Conversations entered or left the waiting queue of a department
     /// (`None`: not routed to a department yet); refetch the queue.
     QueueUpdated { department_id: Option<i64> },
@@ -118,13 +124,16 @@ impl EventKind {
             EventKind::SlaBreached { .. } => "sla_breached",
             EventKind::WindowClosing { .. } => "window_closing",
             EventKind::QueueUpdated { .. } => "queue_updated",
+            EventKind::AgentPresenceChanged { .. } => "agent_presence_changed",
         }
     }
 
     /// The conversation the event is about, if any.
     pub fn conversation_id(&self) -> Option<i64> {
         match self {
-            EventKind::DirectoryChanged { .. } | EventKind::QueueUpdated { .. } => None,
+            EventKind::DirectoryChanged { .. }
+            | EventKind::QueueUpdated { .. }
+            | EventKind::AgentPresenceChanged { .. } => None,
             EventKind::ConversationOpened { conversation_id }
             | EventKind::MessageAdded {
                 conversation_id, ..

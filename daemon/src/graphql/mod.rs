@@ -11,6 +11,7 @@ mod limits;
 mod messages;
 mod numbers;
 mod pagination;
+mod presence;
 mod subscription;
 mod tenant;
 mod types;
@@ -48,6 +49,7 @@ pub struct MutationRoot(
     api_keys::ApiKeyMutation,
     messages::MessageMutation,
     conversations::ConversationMutation,
+    presence::PresenceMutation,
 );
 
 /// The executable schema.

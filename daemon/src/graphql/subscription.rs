@@ -361,9 +361,40 @@ impl QueueUpdated {
     }
 }
 
+/// An agent went online, away or offline, or changed their capacity.
+pub struct AgentPresenceChanged {
+    seq: i64,
+    at: DateTime<Utc>,
+    user_id: i64,
+    status: String,
+    capacity: i32,
+}
+
+#[Object]
+impl AgentPresenceChanged {
+    /// Resume after this event with `events(after: cursor)`.
+    async fn cursor(&self) -> String {
+        self.seq.to_string()
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+    async fn user_id(&self) -> ID {
+        ID(self.user_id.to_string())
+    }
+    /// online, away, offline.
+    async fn status(&self) -> &str {
+        &self.status
+    }
+    async fn capacity(&self) -> i32 {
+        self.capacity
+    }
+}
+
 /// Every event type a subscriber can receive.
 #[derive(Union)]
 pub enum Event {
+    AgentPresenceChanged(AgentPresenceChanged),
     ConversationOpened(ConversationOpened),
     ConversationUpdated(ConversationUpdated),
     ConversationAssigned(ConversationAssigned),
@@ -462,6 +493,17 @@ fn to_graphql(event: &BusEvent) -> Event {
             kind: *kind,
             waiting_since: *waiting_since,
         }),
+        EventKind::AgentPresenceChanged {
+            user_id,
+            status,
+            capacity,
+        } => Event::AgentPresenceChanged(AgentPresenceChanged {
+            seq: event.seq,
+            at: event.at,
+            user_id: *user_id,
+            status: status.clone(),
+            capacity: *capacity,
+        }),
         EventKind::QueueUpdated { department_id } => Event::QueueUpdated(QueueUpdated {
             seq: event.seq,
             at: event.at,
@@ -493,6 +535,7 @@ async fn visible(st: &AppState, who: &Identity, event: &BusEvent) -> bool {
             (*entity == DirectoryEntity::User && who.user_id == Some(*id))
                 || *entity == DirectoryEntity::Tenant
         }
+        (EventKind::AgentPresenceChanged { user_id, .. }, _) => who.user_id == Some(*user_id),
         (EventKind::QueueUpdated { department_id }, _) => {
             department_id.is_some_and(|d| who.departments.contains(&d))
         }
@@ -509,6 +552,7 @@ async fn visible(st: &AppState, who: &Identity, event: &BusEvent) -> bool {
 /// Event types, to filter a subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
 pub enum EventType {
+    AgentPresenceChanged,
     ConversationOpened,
     ConversationUpdated,
     ConversationAssigned,
@@ -525,6 +569,7 @@ impl EventType {
     /// The logged `event_log.kind`.
     fn kind(self) -> &'static str {
         match self {
+            EventType::AgentPresenceChanged => "agent_presence_changed",
             EventType::ConversationOpened => "conversation_opened",
             EventType::ConversationUpdated => "conversation_updated",
             EventType::ConversationAssigned => "conversation_assigned",
@@ -966,6 +1011,7 @@ mod tests {
         assert!(!sales.wants(&queue(Some(4))) && !sales.wants(&queue(None)));
         assert!(!sales.wants(&added));
         for t in [
+            EventType::AgentPresenceChanged,
             EventType::ConversationOpened,
             EventType::ConversationUpdated,
             EventType::ConversationAssigned,

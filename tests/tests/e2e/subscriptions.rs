@@ -673,3 +673,47 @@ async fn queue_updated_follows_a_departments_queue() {
     );
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_changes_are_published() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let tenant = app.tenant_with_admin("A", "admin@a.test", PW).await;
+    let agent_id = app.user(tenant, "agent@a.test", PW, Role::Agent).await;
+    let admin = app.login("admin@a.test", PW).await;
+    let agent = app.login("agent@a.test", PW).await;
+    let mut ws = connect_as(&app, &admin, "graphql-transport-ws").await;
+    send(&mut ws, json!({"id": "1", "type": "subscribe", "payload": {"query":
+        "subscription { events(filter: {types: [AGENT_PRESENCE_CHANGED]}) { ... on AgentPresenceChanged { userId status capacity } } }"}}))
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let set = "mutation($s:PresenceStatus!,$c:Int){ setPresence(status:$s, capacity:$c){ status capacity } }";
+    let d = app
+        .gql_ok(Some(&agent), set, json!({"s": "ONLINE", "c": 3}))
+        .await;
+    assert_eq!(d["setPresence"], json!({"status": "ONLINE", "capacity": 3}));
+    let msg = next_json(&mut ws, Duration::from_secs(5))
+        .await
+        .expect("presence event");
+    assert_eq!(
+        msg["payload"]["data"]["events"],
+        json!({"userId": agent_id.to_string(), "status": "online", "capacity": 3})
+    );
+    // capacity stays when only the status changes; a bad capacity changes nothing
+    let d = app.gql_ok(Some(&agent), set, json!({"s": "AWAY"})).await;
+    assert_eq!(d["setPresence"]["capacity"], 3);
+    let body = app
+        .gql(Some(&agent), set, json!({"s": "OFFLINE", "c": 500}))
+        .await;
+    assert_eq!(crate::helpers::code(&body), "BAD_USER_INPUT", "{body}");
+    let msg = next_json(&mut ws, Duration::from_secs(5))
+        .await
+        .expect("second presence event");
+    assert_eq!(msg["payload"]["data"]["events"]["status"], "away");
+    assert!(
+        next_json(&mut ws, Duration::from_millis(500))
+            .await
+            .is_none(),
+        "the refused change published nothing"
+    );
+    app.stop().await;
+}
