@@ -263,8 +263,16 @@ impl Handler<Apply> for ConversationActor {
         } = msg;
         ctx.wait(
             async move {
-                let res = apply_command(&deps, conversation_id, &command, by_user).await;
-                let row = refresh_row(&deps, &key).await;
+                // the command returns the row it committed: settle its
+                // timers from that instead of loading it again
+                let res = match apply_command(&deps, conversation_id, &command, by_user).await {
+                    Ok(conv) => settle(&deps, conv).await.map_err(CommandError::from),
+                    Err(e) => Err(e),
+                };
+                let row = match &res {
+                    Ok(conv) => Ok(Some(conv.clone())),
+                    Err(_) => refresh_row(&deps, &key).await,
+                };
                 (res, row)
             }
             .into_actor(self)
@@ -282,24 +290,36 @@ impl Handler<Apply> for ConversationActor {
 /// Loads the actor's conversation, fires its due timers (each once, even
 /// with several daemons), and stores the next deadline.
 async fn refresh_row(deps: &Deps, key: &ConvKey) -> Result<Option<conversations::Model>, DbErr> {
-    let Some(mut conv) = store::for_key(&deps.db, key.tenant_id, key.number_id, &key.wa_id).await?
-    else {
-        return Ok(None);
-    };
+    match store::for_key(&deps.db, key.tenant_id, key.number_id, &key.wa_id).await? {
+        Some(conv) => Ok(Some(settle(deps, conv).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Fires the due timers of `conv` (each once, even with several daemons) and
+/// stores its next deadline; returns the row as it is then.
+async fn settle(
+    deps: &Deps,
+    mut conv: conversations::Model,
+) -> Result<conversations::Model, DbErr> {
+    use sea_orm::EntityTrait;
     let now = Utc::now();
     let due = timers::due(&conv, &deps.policy, now);
     if !due.is_empty() {
         fire(deps, &conv, &due, now).await?;
-        conv = store::for_key(&deps.db, key.tenant_id, key.number_id, &key.wa_id)
+        if let Some(fresh) = conversations::Entity::find_by_id(conv.id)
+            .one(&deps.db)
             .await?
-            .unwrap_or(conv);
+        {
+            conv = fresh;
+        }
     }
     let next = timers::next_deadline(&conv, &deps.policy);
     if conv.next_timer_at != next {
         store::set_next_timer(&deps.db, conv.id, conv.next_timer_at, next).await?;
         conv.next_timer_at = next;
     }
-    Ok(Some(conv))
+    Ok(conv)
 }
 
 /// Fires `due` timers of `conv` in one transaction and publishes their events.

@@ -315,14 +315,6 @@ impl Actors {
         }
     }
 
-    /// Running conversation actors.
-    pub fn alive(&self) -> usize {
-        self.inner
-            .conversations
-            .lock()
-            .map_or(0, |m| m.values().filter(|s| s.addr.connected()).count())
-    }
-
     /// Stops every arbiter (and with them the actors) at shutdown.
     pub fn stop(&self) {
         for a in &self.inner.arbiters {

@@ -54,29 +54,26 @@ impl DirectoryChanged {
 
 /// A message was stored: inbound from a customer, or an outbound reply queued.
 pub struct MessageAdded {
-    seq: i64,
+    base: ConvRef,
     message_id: i64,
-    conversation_id: i64,
-    tenant_id: i64,
-    at: DateTime<Utc>,
 }
 
 #[Object]
 impl MessageAdded {
     /// Resume after this event with `events(after: cursor)`.
     async fn cursor(&self) -> String {
-        self.seq.to_string()
+        self.base.seq.to_string()
     }
     async fn conversation_id(&self) -> ID {
-        ID(self.conversation_id.to_string())
+        ID(self.base.conversation_id.to_string())
     }
     async fn at(&self) -> DateTime<Utc> {
-        self.at
+        self.base.at
     }
     /// The message as it is now (null if it was deleted since).
     async fn message(&self, ctx: &Context<'_>) -> Result<Option<Message>, ApiError> {
         Ok(entity::messages::Entity::find_by_id(self.message_id)
-            .filter(entity::messages::Column::TenantId.eq(self.tenant_id))
+            .filter(entity::messages::Column::TenantId.eq(self.base.tenant_id))
             .one(&state(ctx)?.db)
             .await?
             .map(Message))
@@ -85,30 +82,21 @@ impl MessageAdded {
 
 /// A customer wrote without an open conversation, so one was opened (queued).
 pub struct ConversationOpened {
-    seq: i64,
-    conversation_id: i64,
-    tenant_id: i64,
-    at: DateTime<Utc>,
+    base: ConvRef,
 }
 
 #[Object]
 impl ConversationOpened {
     /// Resume after this event with `events(after: cursor)`.
     async fn cursor(&self) -> String {
-        self.seq.to_string()
+        self.base.seq.to_string()
     }
     async fn at(&self) -> DateTime<Utc> {
-        self.at
+        self.base.at
     }
     /// The conversation as it is now (null if it was deleted since).
     async fn conversation(&self, ctx: &Context<'_>) -> Result<Option<Conversation>, ApiError> {
-        Ok(
-            entity::conversations::Entity::find_by_id(self.conversation_id)
-                .filter(entity::conversations::Column::TenantId.eq(self.tenant_id))
-                .one(&state(ctx)?.db)
-                .await?
-                .map(Conversation),
-        )
+        self.base.conversation(ctx).await
     }
 }
 
@@ -426,21 +414,15 @@ fn to_graphql(event: &BusEvent) -> Event {
         }
         EventKind::ConversationOpened { conversation_id } => {
             Event::ConversationOpened(ConversationOpened {
-                seq: event.seq,
-                conversation_id: *conversation_id,
-                tenant_id: event.tenant_id,
-                at: event.at,
+                base: base(*conversation_id),
             })
         }
         EventKind::MessageAdded {
             message_id,
             conversation_id,
         } => Event::MessageAdded(MessageAdded {
-            seq: event.seq,
+            base: base(*conversation_id),
             message_id: *message_id,
-            conversation_id: *conversation_id,
-            tenant_id: event.tenant_id,
-            at: event.at,
         }),
         EventKind::MessageStatusChanged {
             message_id,
@@ -1023,8 +1005,31 @@ mod tests {
             EventType::SlaBreached,
             EventType::WindowClosing,
         ] {
-            assert!(!t.kind().is_empty());
+            // every filter type is the stored name of one kind, and no two share it
+            assert!(t.kind().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
         }
+        let mut names: Vec<&str> = [
+            EventType::AgentPresenceChanged,
+            EventType::ConversationOpened,
+            EventType::ConversationUpdated,
+            EventType::ConversationAssigned,
+            EventType::ConversationResolved,
+            EventType::DirectoryChanged,
+            EventType::MessageAdded,
+            EventType::MessageStatusChanged,
+            EventType::QueueUpdated,
+            EventType::SlaBreached,
+            EventType::WindowClosing,
+        ]
+        .into_iter()
+        .map(EventType::kind)
+        .collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), 11);
+        assert_eq!(EventType::MessageAdded.kind(), added.kind.name());
+        assert_eq!(EventType::ConversationResolved.kind(), resolved.kind.name());
+        assert_eq!(EventType::DirectoryChanged.kind(), dir.kind.name());
         // every logged kind has a filter type
         assert_eq!(
             EventType::WindowClosing.kind(),
