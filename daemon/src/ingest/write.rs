@@ -651,13 +651,23 @@ struct Found {
     snoozed: Option<Option<i64>>,
 }
 
-/// Adds the open conversation of each listed contact to `found`, keyed by
-/// (contact, number); a snoozed one carries its assignee.
-async fn find_open(
+/// What the writer needs of a conversation to route messages to it.
+struct ConvHead {
+    id: i64,
+    contact: i64,
+    number: i64,
+    status: String,
+    assignee: Option<i64>,
+}
+
+/// Conversations of the listed contacts (per tenant) matching `cond`,
+/// ascending by id, so a later row of the same (contact, number) is newer.
+async fn conversations_of(
     txn: &impl ConnectionTrait,
     contacts_by_tenant: &HashMap<i64, Vec<i64>>,
-    found: &mut HashMap<(i64, i64), Found>,
-) -> Result<(), DbErr> {
+    cond: Expr,
+) -> Result<Vec<ConvHead>, DbErr> {
+    let mut out = Vec::new();
     for (tenant, contacts_list) in contacts_by_tenant {
         for chunk in chunks(contacts_list) {
             let q = Query::select()
@@ -671,20 +681,34 @@ async fn find_open(
                 .from(conversations::Entity.table_ref())
                 .and_where(Expr::col(conversations::Column::TenantId).eq(*tenant))
                 .and_where(Expr::col(conversations::Column::ContactId).is_in(chunk.iter().copied()))
-                .and_where(Expr::col(conversations::Column::Status).ne("resolved"))
+                .and_where(cond.clone())
+                .order_by(conversations::Column::Id, sea_orm::Order::Asc)
                 .to_owned();
             for row in txn.query_all(&q).await? {
-                let id: i64 = row.try_get("", conversations::Column::Id.as_str())?;
-                let contact: i64 = row.try_get("", conversations::Column::ContactId.as_str())?;
-                let number: i64 =
-                    row.try_get("", conversations::Column::WhatsappNumberId.as_str())?;
-                let status: String = row.try_get("", conversations::Column::Status.as_str())?;
-                let assignee: Option<i64> =
-                    row.try_get("", conversations::Column::AssigneeId.as_str())?;
-                let snoozed = (status == Status::Snoozed.as_str()).then_some(assignee);
-                found.insert((contact, number), Found { id, snoozed });
+                out.push(ConvHead {
+                    id: row.try_get("", conversations::Column::Id.as_str())?,
+                    contact: row.try_get("", conversations::Column::ContactId.as_str())?,
+                    number: row.try_get("", conversations::Column::WhatsappNumberId.as_str())?,
+                    status: row.try_get("", conversations::Column::Status.as_str())?,
+                    assignee: row.try_get("", conversations::Column::AssigneeId.as_str())?,
+                });
             }
         }
+    }
+    Ok(out)
+}
+
+/// Adds the open conversation of each listed contact to `found`, keyed by
+/// (contact, number); a snoozed one carries its assignee.
+async fn find_open(
+    txn: &impl ConnectionTrait,
+    contacts_by_tenant: &HashMap<i64, Vec<i64>>,
+    found: &mut HashMap<(i64, i64), Found>,
+) -> Result<(), DbErr> {
+    let open = Expr::col(conversations::Column::Status).ne(Status::Resolved.as_str());
+    for c in conversations_of(txn, contacts_by_tenant, open).await? {
+        let snoozed = (c.status == Status::Snoozed.as_str()).then_some(c.assignee);
+        found.insert((c.contact, c.number), Found { id: c.id, snoozed });
     }
     Ok(())
 }
@@ -756,33 +780,12 @@ async fn open_conversations(
                 by_tenant.entry(*tenant).or_default().push(k.0);
             }
         }
-        for (tenant, list) in &by_tenant {
-            for chunk in chunks(list) {
-                let q = Query::select()
-                    .columns([
-                        conversations::Column::Id,
-                        conversations::Column::ContactId,
-                        conversations::Column::WhatsappNumberId,
-                        conversations::Column::AssigneeId,
-                    ])
-                    .from(conversations::Entity.table_ref())
-                    .and_where(Expr::col(conversations::Column::TenantId).eq(*tenant))
-                    .and_where(
-                        Expr::col(conversations::Column::ContactId).is_in(chunk.iter().copied()),
-                    )
-                    .and_where(Expr::col(conversations::Column::Status).eq("resolved"))
-                    .and_where(Expr::col(conversations::Column::ResolvedAt).gte(since))
-                    .order_by(conversations::Column::Id, sea_orm::Order::Asc)
-                    .to_owned();
-                for row in txn.query_all(&q).await? {
-                    let id: i64 = row.try_get("", "id")?;
-                    let contact: i64 = row.try_get("", "contact_id")?;
-                    let number: i64 = row.try_get("", "whatsapp_number_id")?;
-                    let assignee: Option<i64> = row.try_get("", "assignee_id")?;
-                    // ascending ids: the newest resolved one wins
-                    candidates.insert((contact, number), (id, assignee));
-                }
-            }
+        let recently_resolved = Expr::col(conversations::Column::Status)
+            .eq(Status::Resolved.as_str())
+            .and(Expr::col(conversations::Column::ResolvedAt).gte(since));
+        for c in conversations_of(txn, &by_tenant, recently_resolved).await? {
+            // ascending ids: the newest resolved one wins
+            candidates.insert((c.contact, c.number), (c.id, c.assignee));
         }
         for (key, (id, assignee)) in candidates {
             let Some(&(tenant, last)) = wanted.get(&key) else {
