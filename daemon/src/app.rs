@@ -172,8 +172,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         ingest.clone(),
         bus.clone(),
         metrics.clone(),
-        &settings.actors,
-        &settings.conversations,
+        &settings,
     );
     Ok(AppState {
         actors,

@@ -291,6 +291,9 @@ pub struct ConversationSettings {
     /// Minutes without any message after our last reply before the
     /// conversation resolves itself (never while the customer waits). Default `1440`.
     pub auto_resolve_after_minutes: u32,
+    /// Days a resolved conversation's message contents are kept; then they
+    /// are erased (the messages stay, as metadata). `0` keeps them. Default `0`.
+    pub retention_days: u32,
 }
 
 impl Default for ConversationSettings {
@@ -301,6 +304,7 @@ impl Default for ConversationSettings {
             next_response_sla_seconds: 900,
             window_warning_minutes: 60,
             auto_resolve_after_minutes: 1440,
+            retention_days: 0,
         }
     }
 }
@@ -464,6 +468,12 @@ impl Settings {
         }
         if self.server.host.trim().is_empty() {
             return Err(invalid("server.host", "must not be empty"));
+        }
+        if self.conversations.retention_days > 36_500 {
+            return Err(invalid(
+                "conversations.retention_days",
+                "must be at most 36500 (100 years; 0 keeps contents)",
+            ));
         }
         if self.database.backend().is_none() {
             return Err(invalid(
@@ -645,6 +655,11 @@ mod tests {
         for (k, v, key) in [
             ("SWITCHBOARD__SERVER__PORT", "99999", "server.port"),
             ("SWITCHBOARD__LOG__FORMAT", "xml", "log.format"),
+            (
+                "SWITCHBOARD__CONVERSATIONS__RETENTION_DAYS",
+                "99999999",
+                "conversations.retention_days",
+            ),
             ("SWITCHBOARD__DATABASE__URL", "mysql://x", "database.url"),
             ("SWITCHBOARD__AUTH__JWT_SECRET", "short", "auth.jwt_secret"),
             (

@@ -28,6 +28,8 @@ pub enum ApiError {
     RateLimited { retry_after_seconds: u64 },
     /// 503 — the daemon is saturated, retry later.
     Overloaded,
+    /// 503 — a dependency (the database) cannot be reached now; retry later.
+    Unavailable(String),
     /// 500 — a bug or an unavailable dependency; details only in logs.
     Internal(String),
 }
@@ -43,6 +45,7 @@ impl ApiError {
             ApiError::WindowClosed => "WINDOW_CLOSED",
             ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::Overloaded => "OVERLOADED",
+            ApiError::Unavailable(_) => "UNAVAILABLE",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -56,7 +59,7 @@ impl ApiError {
             ApiError::BadInput(_) => 400,
             ApiError::WindowClosed => 409,
             ApiError::RateLimited { .. } => 429,
-            ApiError::Overloaded => 503,
+            ApiError::Overloaded | ApiError::Unavailable(_) => 503,
             ApiError::Internal(_) => 500,
         }
     }
@@ -81,6 +84,7 @@ impl ApiError {
                 retry_after_seconds,
             } => format!("too many attempts, retry in {retry_after_seconds} s"),
             ApiError::Overloaded => "the service is overloaded, retry later".into(),
+            ApiError::Unavailable(m) => format!("{m}; retry later"),
             ApiError::Internal(reference) => format!("internal error (reference {reference})"),
         }
     }
@@ -102,11 +106,21 @@ impl From<sea_orm::DbErr> for ApiError {
     }
 }
 
+impl From<crate::actors::ActorError> for ApiError {
+    fn from(e: crate::actors::ActorError) -> Self {
+        use crate::actors::ActorError;
+        match e {
+            ActorError::Overloaded | ActorError::Stopped => ApiError::Overloaded,
+            ActorError::NotLoaded => ApiError::Unavailable(e.to_string()),
+        }
+    }
+}
+
 impl From<crate::actors::CommandOutcomeError> for ApiError {
     fn from(e: crate::actors::CommandOutcomeError) -> Self {
-        use crate::actors::{ActorError, CommandError, CommandOutcomeError as E};
+        use crate::actors::{CommandError, CommandOutcomeError as E};
         match e {
-            E::Actor(ActorError::Overloaded | ActorError::Stopped) => ApiError::Overloaded,
+            E::Actor(a) => a.into(),
             E::Command(CommandError::Lifecycle(l)) => ApiError::BadInput(l.to_string()),
             E::Command(CommandError::Conflict(m)) => ApiError::BadInput(m),
             E::Command(CommandError::NotFound) => ApiError::NotFound("conversation"),
@@ -182,6 +196,12 @@ mod tests {
         assert_eq!((full.code(), full.http_status()), ("OVERLOADED", 503));
         let stopped: ApiError = E::Actor(ActorError::Stopped).into();
         assert_eq!(stopped.code(), "OVERLOADED");
+        let unloaded: ApiError = ActorError::NotLoaded.into();
+        assert_eq!(
+            (unloaded.code(), unloaded.http_status()),
+            ("UNAVAILABLE", 503)
+        );
+        assert!(unloaded.client_message().contains("retry"));
         let refused: ApiError =
             E::Command(CommandError::Lifecycle(LifecycleError::SnoozeInPast)).into();
         assert_eq!(refused.code(), "BAD_USER_INPUT");

@@ -25,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod feed;
 pub mod graphql;
 pub mod http;
 pub mod ingest;

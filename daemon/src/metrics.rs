@@ -52,6 +52,11 @@ pub struct Metrics {
     pub actor_lifecycle: IntCounterVec,
     /// `switchboard_actor_mailbox_depth{kind}`: messages queued for actors
     pub mailbox_depth: IntGaugeVec,
+    /// `switchboard_queue_waiting{tenant_id}`: conversations waiting in a
+    /// tenant's queues, as its tenant actor sees them
+    pub queue_waiting: IntGaugeVec,
+    /// `switchboard_agents_online{tenant_id}`: agents online, as its tenant actor sees them
+    pub agents_online: IntGaugeVec,
     /// `switchboard_actor_mailbox_full_total{kind}`: refused because a mailbox was full (503 / OVERLOADED)
     pub mailbox_full: IntCounterVec,
     /// `switchboard_timer_fires_total{kind}`
@@ -195,6 +200,17 @@ impl Metrics {
             ),
             &["kind"],
         ));
+        let queue_waiting = must(IntGaugeVec::new(
+            Opts::new(
+                "queue_waiting",
+                "Conversations waiting in a tenant's queues (all departments)",
+            ),
+            &["tenant_id"],
+        ));
+        let agents_online = must(IntGaugeVec::new(
+            Opts::new("agents_online", "Agents whose presence is online"),
+            &["tenant_id"],
+        ));
         let timer_fires = must(IntCounterVec::new(
             Opts::new("timer_fires_total", "Conversation timers fired, by kind"),
             &["kind"],
@@ -236,6 +252,8 @@ impl Metrics {
             Box::new(actor_lifecycle.clone()),
             Box::new(mailbox_depth.clone()),
             Box::new(mailbox_full.clone()),
+            Box::new(queue_waiting.clone()),
+            Box::new(agents_online.clone()),
             Box::new(timer_fires.clone()),
             Box::new(transitions.clone()),
             Box::new(build_info),
@@ -270,6 +288,8 @@ impl Metrics {
             actor_lifecycle,
             mailbox_depth,
             mailbox_full,
+            queue_waiting,
+            agents_online,
             timer_fires,
             transitions,
         }

@@ -36,6 +36,8 @@ pub struct Model {
     pub window_warned_at: Option<ChronoDateTimeUtc>,
     /// When the window-closed event for the current window fired.
     pub window_closed_at: Option<ChronoDateTimeUtc>,
+    /// When the retention timer erased the contents of its messages.
+    pub content_erased_at: Option<ChronoDateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -28,6 +28,7 @@ mod m20261123_000004_create_engagement;
 mod m20261123_000005_create_privacy_and_events;
 mod m20261123_000006_create_media_files;
 mod m20261123_000007_create_lifecycle;
+mod m20261202_000008_create_retention_mark;
 mod util;
 
 /// Runs the Switchboard migrations.
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_create_privacy_and_events::Migration),
             Box::new(m20261123_000006_create_media_files::Migration),
             Box::new(m20261123_000007_create_lifecycle::Migration),
+            Box::new(m20261202_000008_create_retention_mark::Migration),
         ]
     }
 }

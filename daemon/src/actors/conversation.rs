@@ -47,8 +47,12 @@ impl Message for Apply {
     type Result = ();
 }
 
-/// Look at the timers now (from the sweep, or after a change made elsewhere).
-pub struct Tick;
+/// Look at the timers now (from the sweep, or after a change made elsewhere);
+/// `also`: an older conversation of this customer whose timer is due (a
+/// resolved one waiting for its retention), settled besides the current one.
+pub struct Tick {
+    pub also: Option<i64>,
+}
 
 impl Message for Tick {
     type Result = ();
@@ -240,9 +244,24 @@ impl Handler<Inbound> for ConversationActor {
 impl Handler<Tick> for ConversationActor {
     type Result = ();
 
-    fn handle(&mut self, _: Tick, ctx: &mut Context<Self>) {
+    fn handle(&mut self, msg: Tick, ctx: &mut Context<Self>) {
         self.took_one();
         self.ticking.store(false, Ordering::Release);
+        if let Some(id) = msg.also
+            && self.conv.as_ref().is_none_or(|c| c.id != id)
+        {
+            let deps = self.deps.clone();
+            let tenant = self.key.tenant_id;
+            ctx.wait(
+                async move { settle_id(&deps, tenant, id).await }
+                    .into_actor(self)
+                    .map(move |res, act, _| {
+                        if let Err(e) = res {
+                            tracing::warn!(error = %e, key = ?act.key, conversation_id = id, "older conversation's timer not settled; the sweep retries");
+                        }
+                    }),
+            );
+        }
         self.refresh(ctx);
     }
 }
@@ -296,6 +315,19 @@ async fn refresh_row(deps: &Deps, key: &ConvKey) -> Result<Option<conversations:
     }
 }
 
+/// Settles conversation `id` of `tenant_id` (not the actor's current one).
+async fn settle_id(deps: &Deps, tenant_id: i64, id: i64) -> Result<(), DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    if let Some(conv) = conversations::Entity::find_by_id(id)
+        .filter(conversations::Column::TenantId.eq(tenant_id))
+        .one(&deps.db)
+        .await?
+    {
+        settle(deps, conv).await?;
+    }
+    Ok(())
+}
+
 /// Fires the due timers of `conv` (each once, even with several daemons) and
 /// stores its next deadline; returns the row as it is then.
 async fn settle(
@@ -332,6 +364,7 @@ async fn fire(
     let txn = crate::store::begin_write(&deps.db).await?;
     let mut events = Vec::new();
     let mut transitions = Vec::new();
+    let mut erased_files: Vec<String> = Vec::new();
     for kind in due {
         let fired = match kind {
             TimerKind::WindowClosing | TimerKind::WindowClosed => {
@@ -428,6 +461,42 @@ async fn fire(
                 }
                 fired
             }
+            TimerKind::Retention => {
+                // still resolved, and resolved at the same time (not reopened since)
+                let still = Expr::col(conversations::Column::Status)
+                    .eq(Status::Resolved.as_str())
+                    .and(store::same(
+                        conversations::Column::ResolvedAt,
+                        conv.resolved_at,
+                    ));
+                // not erased since this resolution (a reopened and resolved
+                // again conversation is erased again)
+                let erased = conversations::Column::ContentErasedAt;
+                let q = Query::update()
+                    .table(conversations::Entity.table_ref())
+                    .value(erased, now)
+                    .and_where(Expr::col(conversations::Column::Id).eq(conv.id))
+                    .and_where(still)
+                    .and_where(
+                        Expr::col(erased)
+                            .is_null()
+                            .or(Expr::col(erased).lt(Expr::col(conversations::Column::ResolvedAt))),
+                    )
+                    .to_owned();
+                let fired = txn.execute(&q).await?.rows_affected() == 1;
+                if fired {
+                    erased_files =
+                        store::erase_contents(&txn, conv.tenant_id, conv.id, now).await?;
+                    events.push(EventKind::ConversationUpdated {
+                        conversation_id: conv.id,
+                        status: conv.status.clone(),
+                        previous: Some(conv.status.clone()),
+                        reason: "content_erased".into(),
+                        by_user: None,
+                    });
+                }
+                fired
+            }
             TimerKind::SnoozeWake => {
                 match store::wake(&txn, conv.tenant_id, conv.id, conv.assignee_id, now).await? {
                     Some((transition, event)) => {
@@ -454,7 +523,22 @@ async fn fire(
             department_id: conv.department_id,
         });
     }
-    commit_with_events(deps, txn, conv.tenant_id, events, &transitions, now).await
+    commit_with_events(deps, txn, conv.tenant_id, events, &transitions, now).await?;
+    // the rows say "erased" now; the files go after the commit (a crash in
+    // between leaves files no row points at, never a row without its file)
+    for path in erased_files {
+        // files are stored by content: another message may share this one
+        if crate::store::conversations::media_path_in_use(&deps.db, &path).await? {
+            continue;
+        }
+        let file = deps.media_dir.join(&path);
+        if let Err(e) = tokio::fs::remove_file(&file).await
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %file.display(), error = %e, "erased media file not deleted");
+        }
+    }
+    Ok(())
 }
 
 /// Records transitions, appends the events, commits, then publishes.

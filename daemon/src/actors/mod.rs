@@ -7,8 +7,10 @@
 //! eviction). Mailboxes are bounded: a full one is back-pressure (HTTP 503 +
 //! Retry-After for webhooks, OVERLOADED for GraphQL), never unbounded memory.
 
+pub mod board;
 pub mod conversation;
 pub mod lifecycle;
+pub mod tenant;
 pub mod timers;
 
 use std::collections::HashMap;
@@ -22,11 +24,12 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::oneshot;
 
 use crate::bus::Bus;
-use crate::config::{ActorSettings, ConversationSettings};
+use crate::config::Settings;
 use crate::ingest::{BatchInput, IngestError, Ingestor, WriteOutcome};
 use crate::metrics::Metrics;
 pub use conversation::{CommandError, ConversationActor};
 use lifecycle::Command;
+pub use tenant::TenantActor;
 
 /// What a conversation actor is keyed by: the customer `wa_id` on one of the
 /// tenant's numbers (at most one conversation of theirs is open at a time).
@@ -47,6 +50,10 @@ pub struct Deps {
     pub policy: timers::Policy,
     pub idle: Duration,
     pub mailbox: usize,
+    /// How long a feed on the Redis bus waits before checking the log.
+    pub quiet: Duration,
+    /// The media store root (the retention timer deletes erased files).
+    pub media_dir: std::path::PathBuf,
 }
 
 /// Why a request to an actor was refused.
@@ -58,6 +65,9 @@ pub enum ActorError {
     /// The actor stopped before answering (shutting down).
     #[error("actor stopped")]
     Stopped,
+    /// The tenant's board could not be loaded yet (database unreachable).
+    #[error("the tenant's queues are not loaded yet")]
+    NotLoaded,
 }
 
 /// A running conversation actor and how many messages wait in its mailbox.
@@ -78,7 +88,23 @@ pub(crate) const CLOSED: usize = usize::MAX / 2;
 pub(crate) struct Registry {
     arbiters: Vec<ArbiterHandle>,
     conversations: Mutex<HashMap<ConvKey, Slot>>,
+    tenants: Mutex<HashMap<i64, TenantSlot>>,
     deps: Deps,
+}
+
+/// A running tenant actor and how many questions wait in its mailbox.
+#[derive(Clone)]
+struct TenantSlot {
+    addr: Addr<TenantActor>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl Registry {
+    fn arbiter(&self, tenant_id: i64) -> &ArbiterHandle {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        tenant_id.hash(&mut h);
+        &self.arbiters[(h.finish() as usize) % self.arbiters.len()]
+    }
 }
 
 impl Registry {
@@ -113,9 +139,9 @@ impl Actors {
         ingest: Ingestor,
         bus: Bus,
         metrics: Arc<Metrics>,
-        actors: &ActorSettings,
-        conversations: &ConversationSettings,
+        settings: &Settings,
     ) -> Self {
+        let actors = &settings.actors;
         let n = match actors.arbiters {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
@@ -124,14 +150,17 @@ impl Actors {
         let inner = Arc::new(Registry {
             arbiters,
             conversations: Mutex::new(HashMap::new()),
+            tenants: Mutex::new(HashMap::new()),
             deps: Deps {
                 db,
                 ingest,
                 bus,
                 metrics,
-                policy: timers::Policy::from(conversations),
+                policy: timers::Policy::from(&settings.conversations),
                 idle: Duration::from_secs(actors.idle_seconds),
                 mailbox: actors.mailbox_capacity,
+                quiet: Duration::from_secs(settings.events.quiet_check_seconds),
+                media_dir: settings.whatsapp.media_dir.clone(),
             },
         });
         let me = Self { inner };
@@ -154,9 +183,7 @@ impl Actors {
         {
             return s.clone();
         }
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        key.tenant_id.hash(&mut h);
-        let arbiter = &self.inner.arbiters[(h.finish() as usize) % self.inner.arbiters.len()];
+        let arbiter = self.inner.arbiter(key.tenant_id);
         let queued = Arc::new(AtomicUsize::new(0));
         let ticking = Arc::new(AtomicBool::new(false));
         let (k, deps, registry, q, t) = (
@@ -262,7 +289,7 @@ impl Actors {
             self.try_send(&key, conversation::Inbound { input: part, reply })
                 .map_err(|e| match e {
                     ActorError::Overloaded => IngestError::Overloaded,
-                    ActorError::Stopped => IngestError::Stopped,
+                    ActorError::Stopped | ActorError::NotLoaded => IngestError::Stopped,
                 })?;
             waits.push(rx);
         }
@@ -306,12 +333,75 @@ impl Actors {
     /// made outside it, e.g. a reply was queued). Best effort: a full mailbox
     /// means the actor is busy and will look anyway.
     pub fn touch(&self, key: &ConvKey) {
+        self.touch_also(key, None);
+    }
+
+    /// [`Actors::touch`], and settle the customer's older conversation `also`.
+    fn touch_also(&self, key: &ConvKey, also: Option<i64>) {
         let slot = self.conversation(key);
         if slot.ticking.swap(true, Ordering::AcqRel) {
             return;
         }
-        if self.try_send(key, conversation::Tick).is_err() {
+        if self.try_send(key, conversation::Tick { also }).is_err() {
             slot.ticking.store(false, Ordering::Release);
+        }
+    }
+
+    /// The tenant's actor, started (and its board loaded) if needed.
+    fn tenant(&self, tenant_id: i64) -> TenantSlot {
+        let mut map = match self.inner.tenants.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(s) = map.get(&tenant_id)
+            && s.addr.connected()
+        {
+            return s.clone();
+        }
+        let deps = self.inner.deps.clone();
+        let addr = TenantActor::start_in_arbiter(self.inner.arbiter(tenant_id), move |_| {
+            TenantActor::new(tenant_id, deps)
+        });
+        let slot = TenantSlot {
+            addr,
+            queued: Arc::new(AtomicUsize::new(0)),
+        };
+        map.insert(tenant_id, slot.clone());
+        slot
+    }
+
+    /// Asks the tenant actor about its queues or roster. `Overloaded` when
+    /// its mailbox is full; `NotLoaded` while its board cannot be loaded.
+    pub async fn ask<Q, T>(&self, tenant_id: i64, query: Q) -> Result<T, ActorError>
+    where
+        Q: Send + 'static,
+        tenant::Ask<Q>: actix::Message<Result = tenant::Answer<T>> + Send + 'static,
+        T: Send + 'static,
+        TenantActor: actix::Handler<tenant::Ask<Q>>,
+    {
+        let slot = self.tenant(tenant_id);
+        if slot.queued.fetch_add(1, Ordering::AcqRel) >= self.inner.deps.mailbox {
+            slot.queued.fetch_sub(1, Ordering::AcqRel);
+            self.inner
+                .deps
+                .metrics
+                .mailbox_full
+                .with_label_values(&["tenant"])
+                .inc();
+            return Err(ActorError::Overloaded);
+        }
+        let permit = tenant::Permit(slot.queued.clone());
+        match slot
+            .addr
+            .send(tenant::Ask {
+                query,
+                _permit: permit,
+            })
+            .await
+        {
+            Ok(tenant::Answer::Ready(t)) => Ok(t),
+            Ok(tenant::Answer::NotLoaded) => Err(ActorError::NotLoaded),
+            Err(_) => Err(ActorError::Stopped),
         }
     }
 
@@ -373,7 +463,7 @@ async fn sweep(registry: std::sync::Weak<Registry>, every: Duration) {
                     // exact next wake-up (the writer only marks "look at me"),
                     // so at most `SWEEP_BATCH` stale marks are fixed per sweep
                     // and none starves the others
-                    actors.touch(&key);
+                    actors.touch_also(&key, Some(d.conversation_id));
                 }
             }
             Err(e) => tracing::warn!(error = %e, "timer sweep failed; retrying"),

@@ -25,6 +25,8 @@ pub enum TimerKind {
     AutoResolve,
     /// A snoozed conversation's time is up.
     SnoozeWake,
+    /// A resolved conversation's retention ran out: erase its message contents.
+    Retention,
 }
 
 impl TimerKind {
@@ -37,6 +39,7 @@ impl TimerKind {
             TimerKind::NextResponseSla => "next_response_sla",
             TimerKind::AutoResolve => "auto_resolve",
             TimerKind::SnoozeWake => "snooze_wake",
+            TimerKind::Retention => "retention",
         }
     }
 }
@@ -48,6 +51,8 @@ pub struct Policy {
     pub next_response: Option<Duration>,
     pub window_warning: Option<Duration>,
     pub auto_resolve: Option<Duration>,
+    /// How long a resolved conversation's message contents are kept.
+    pub retention: Option<Duration>,
 }
 
 impl From<&ConversationSettings> for Policy {
@@ -61,6 +66,7 @@ impl From<&ConversationSettings> for Policy {
             next_response: secs(s.next_response_sla_seconds),
             window_warning: mins(s.window_warning_minutes),
             auto_resolve: mins(s.auto_resolve_after_minutes),
+            retention: (s.retention_days > 0).then(|| Duration::days(i64::from(s.retention_days))),
         }
     }
 }
@@ -76,6 +82,16 @@ fn pending(c: &conversations::Model, p: &Policy) -> Vec<(TimerKind, DateTime<Utc
         && let Some(until) = c.snoozed_until
     {
         out.push((TimerKind::SnoozeWake, until));
+    }
+    if status == Status::Resolved {
+        // the retention hook: contents go once the conversation has been
+        // resolved for the retention period (a reopen moves the deadline)
+        if let (Some(keep), Some(resolved)) = (p.retention, c.resolved_at)
+            && c.content_erased_at.is_none_or(|erased| erased < resolved)
+        {
+            out.push((TimerKind::Retention, resolved + keep));
+        }
+        return out;
     }
     if !status.is_open() {
         return out;
@@ -144,6 +160,7 @@ mod tests {
             next_response: Some(Duration::minutes(15)),
             window_warning: Some(Duration::minutes(60)),
             auto_resolve: Some(Duration::minutes(120)),
+            retention: None,
         }
     }
 
@@ -172,6 +189,7 @@ mod tests {
             next_response_breached_at: None,
             window_warned_at: None,
             window_closed_at: None,
+            content_erased_at: None,
         }
     }
 
@@ -281,11 +299,52 @@ mod tests {
             next_response_sla_seconds: 0,
             window_warning_minutes: 0,
             auto_resolve_after_minutes: 0,
+            retention_days: 0,
         });
         assert_eq!(
             next_deadline(&conv(), &p),
             Some(t(24 * 60)),
             "only the window closing"
         );
+    }
+
+    #[test]
+    fn retention_erases_a_resolved_conversation_once_after_its_period() {
+        let p = Policy {
+            retention: Some(Duration::days(30)),
+            ..policy()
+        };
+        let resolved = conversations::Model {
+            status: "resolved".into(),
+            resolved_at: Some(t(60)),
+            ..conv()
+        };
+        assert_eq!(
+            next_deadline(&resolved, &p),
+            Some(t(60) + Duration::days(30))
+        );
+        assert!(due(&resolved, &p, t(61)).is_empty());
+        assert_eq!(
+            due(&resolved, &p, t(60) + Duration::days(30)),
+            vec![TimerKind::Retention]
+        );
+        let erased = conversations::Model {
+            content_erased_at: Some(t(60) + Duration::days(30)),
+            ..resolved.clone()
+        };
+        assert_eq!(next_deadline(&erased, &p), None, "fires once");
+        // erased, reopened, resolved again: what came since goes too
+        let again = conversations::Model {
+            resolved_at: Some(t(60) + Duration::days(40)),
+            ..erased
+        };
+        assert_eq!(next_deadline(&again, &p), Some(t(60) + Duration::days(70)));
+        assert_eq!(
+            next_deadline(&resolved, &policy()),
+            None,
+            "kept forever without a period"
+        );
+        // an open conversation is never erased
+        assert!(!due(&conv(), &p, t(60) + Duration::days(90)).contains(&TimerKind::Retention));
     }
 }

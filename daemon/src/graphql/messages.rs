@@ -144,6 +144,23 @@ impl Conversation {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// The customer.
+    async fn contact(&self, ctx: &Context<'_>) -> ApiResult<Contact> {
+        ctx.data::<async_graphql::dataloader::DataLoader<super::loaders::ContactLoader>>()
+            .map_err(|_| ApiError::internal("contact loader missing from schema data"))?
+            .load_one(self.0.contact_id)
+            .await?
+            .map(Contact)
+            .ok_or(ApiError::NotFound("contact"))
+    }
+    /// The department whose queue it belongs to (null: not routed yet).
+    async fn department_id(&self) -> Option<ID> {
+        self.0.department_id.map(|v| ID(v.to_string()))
+    }
+    /// Higher is served first.
+    async fn priority(&self) -> i32 {
+        self.0.priority
+    }
     /// The agent it is assigned to.
     async fn assignee_id(&self) -> Option<ID> {
         self.0.assignee_id.map(|v| ID(v.to_string()))
@@ -192,6 +209,27 @@ impl Conversation {
             |m| m.id,
             Message,
         ))
+    }
+}
+
+/// A customer on WhatsApp.
+pub struct Contact(pub entity::contacts::Model);
+
+#[Object]
+impl Contact {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The customer's WhatsApp id (their phone number, digits only).
+    async fn wa_id(&self) -> &str {
+        &self.0.wa_id
+    }
+    /// The name from their WhatsApp profile, as last seen.
+    async fn name(&self) -> Option<&str> {
+        self.0.profile_name.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
     }
 }
 

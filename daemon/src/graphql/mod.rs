@@ -8,10 +8,12 @@ mod departments;
 mod error_codes;
 pub mod guard;
 mod limits;
+mod loaders;
 mod messages;
 mod numbers;
 mod pagination;
 mod presence;
+mod queues;
 mod subscription;
 mod tenant;
 mod types;
@@ -36,6 +38,7 @@ pub struct QueryRoot(
     numbers::NumberQuery,
     api_keys::ApiKeyQuery,
     messages::MessageQuery,
+    queues::QueueQuery,
 );
 
 /// Mutations.
@@ -74,7 +77,12 @@ pub fn build(limits: &GraphqlSettings, state: Option<AppState>) -> AppSchema {
     .extension(error_codes::ErrorCodes)
     .data(pagination::PageLimit(limits.max_page_size));
     if let Some(s) = state {
-        builder = builder.data(s);
+        builder = builder
+            .data(async_graphql::dataloader::DataLoader::new(
+                loaders::ContactLoader(s.db.clone()),
+                tokio::spawn,
+            ))
+            .data(s);
     }
     builder.finish()
 }

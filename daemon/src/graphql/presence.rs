@@ -26,6 +26,15 @@ pub enum PresenceStatus {
 }
 
 impl PresenceStatus {
+    /// The stored form back (anything unknown reads as offline).
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "online" => PresenceStatus::Online,
+            "away" => PresenceStatus::Away,
+            _ => PresenceStatus::Offline,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             PresenceStatus::Online => "online",
@@ -96,7 +105,9 @@ impl PresenceMutation {
                 me.tenant_id.into(),
                 user_id.into(),
                 status.as_str().into(),
-                capacity.unwrap_or(5).into(),
+                capacity
+                    .unwrap_or(crate::store::board::DEFAULT_CAPACITY)
+                    .into(),
                 now.into(),
             ])
             .map_err(ApiError::internal)?

@@ -2,15 +2,10 @@
 //! may see, resumable: `events(after: cursor)` first replays every logged event
 //! after the cursor, then continues live, with no gap and no duplicate.
 
-use std::collections::VecDeque;
-use std::sync::Arc;
-
 use async_graphql::{Context, ID, Object, Subscription, Union};
 use chrono::{DateTime, Utc};
-use entity::event_log;
 use futures_util::Stream;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use tokio::sync::broadcast::error::RecvError;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::guard::RoleGuard;
 use super::messages::{Conversation, Message};
@@ -18,10 +13,8 @@ use super::{identity, state};
 use crate::auth::{Identity, Role};
 use crate::bus::{ChangeAction, DirectoryEntity, Event as BusEvent, EventKind, SlaKind};
 use crate::error::ApiError;
+use crate::feed::{Feed, FeedError};
 use crate::state::AppState;
-
-/// Events replayed per database page.
-const REPLAY_PAGE: u64 = 200;
 
 /// A user, department, number, API key or the tenant changed. Refetch it by id.
 pub struct DirectoryChanged {
@@ -609,27 +602,16 @@ impl Drop for GaugeGuard {
 }
 
 struct Cursor {
-    rx: tokio::sync::broadcast::Receiver<Arc<BusEvent>>,
+    feed: Feed,
     who: Identity,
     st: AppState,
     _guard: GaugeGuard,
-    backlog: VecDeque<BusEvent>,
-    /// Highest sequence number delivered or queued for delivery.
-    last: i64,
-    /// Whether `last` is a real position (a cursor was given or an event was
-    /// seen), so a jump past `last + 1` is a gap to fill from the log.
-    positioned: bool,
-    replaying: bool,
     /// Which events this subscriber asked for.
     filter: Wanted,
     finished: bool,
 }
 
 impl Cursor {
-    fn wanted(&self, e: &BusEvent) -> bool {
-        self.filter.wants(e)
-    }
-
     /// The next event for this subscriber; an error (then the end) when it fell
     /// behind; `None` ends the stream.
     async fn next(&mut self) -> Option<Result<Event, ApiError>> {
@@ -637,105 +619,13 @@ impl Cursor {
             return None;
         }
         loop {
-            if let Some(e) = self.backlog.pop_front() {
-                if self.wanted(&e) && visible(&self.st, &self.who, &e).await {
-                    return Some(Ok(to_graphql(&e)));
-                }
-                continue;
-            }
-            if self.replaying {
-                let page = event_log::Entity::find()
-                    .filter(event_log::Column::TenantId.eq(self.who.tenant_id))
-                    .filter(event_log::Column::Seq.gt(self.last))
-                    .order_by_asc(event_log::Column::Seq)
-                    .limit(REPLAY_PAGE)
-                    .all(&self.st.db)
-                    .await;
-                match page {
-                    Ok(rows) if rows.is_empty() => self.replaying = false,
-                    Ok(rows) => {
-                        for r in rows {
-                            self.last = r.seq;
-                            match serde_json::from_value::<EventKind>(r.payload) {
-                                Ok(kind) => self.backlog.push_back(BusEvent {
-                                    tenant_id: r.tenant_id,
-                                    seq: r.seq,
-                                    at: r.created_at,
-                                    kind,
-                                }),
-                                Err(e) => {
-                                    tracing::warn!(seq = r.seq, error = %e, "unreadable logged event skipped")
-                                }
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "event replay failed; closing the subscription");
-                        return None;
+            match self.feed.next().await {
+                Ok(e) => {
+                    if self.filter.wants(&e) && visible(&self.st, &self.who, &e).await {
+                        return Some(Ok(to_graphql(&e)));
                     }
                 }
-                continue;
-            }
-            if !self.positioned {
-                // live-only: start after what is committed now, so a later
-                // jump in sequence numbers is a gap to fill, not a skip
-                match entity::event_sequences::Entity::find_by_id(self.who.tenant_id)
-                    .one(&self.st.db)
-                    .await
-                {
-                    Ok(row) => {
-                        self.last = row.map_or(0, |r| r.last_seq);
-                        self.positioned = true;
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot read the event position; closing the subscription");
-                        return None;
-                    }
-                }
-            }
-            let received = if self.st.bus.is_shared() {
-                // an event lost between daemons (Redis down) shows up as a gap
-                // with the tenant's next event; while the stream is quiet,
-                // look at the log now and then so the loss is bounded
-                let quiet =
-                    std::time::Duration::from_secs(self.st.settings.events.quiet_check_seconds);
-                match tokio::time::timeout(quiet, self.rx.recv()).await {
-                    Ok(r) => r,
-                    Err(_) => {
-                        let head = entity::event_sequences::Entity::find_by_id(self.who.tenant_id)
-                            .one(&self.st.db)
-                            .await;
-                        if let Ok(Some(row)) = head
-                            && row.last_seq > self.last
-                        {
-                            self.replaying = true;
-                        }
-                        continue;
-                    }
-                }
-            } else {
-                self.rx.recv().await
-            };
-            match received {
-                Ok(ev)
-                    if ev.tenant_id == self.who.tenant_id
-                        && self.positioned
-                        && ev.seq > self.last + 1 =>
-                {
-                    // events can arrive out of commit order (concurrent writers,
-                    // other daemons over Redis); everything below `ev.seq` is
-                    // committed, so read the gap and `ev` itself from the log
-                    self.replaying = true;
-                }
-                Ok(ev) if ev.tenant_id == self.who.tenant_id && ev.seq > self.last => {
-                    self.last = ev.seq;
-                    self.positioned = true;
-                    if self.wanted(&ev) && visible(&self.st, &self.who, &ev).await {
-                        return Some(Ok(to_graphql(&ev)));
-                    }
-                }
-                Ok(_) => {}
-                Err(RecvError::Lagged(missed)) => {
+                Err(FeedError::Lagged(missed)) => {
                     tracing::warn!(
                         missed,
                         tenant_id = self.who.tenant_id,
@@ -744,7 +634,11 @@ impl Cursor {
                     self.finished = true;
                     return Some(Err(ApiError::Overloaded));
                 }
-                Err(RecvError::Closed) => return None,
+                Err(FeedError::Closed) => return None,
+                Err(FeedError::Db(e)) => {
+                    tracing::error!(error = %e, "event feed failed; closing the subscription");
+                    return None;
+                }
             }
         }
     }
@@ -770,16 +664,18 @@ fn event_stream(
     after: Option<i64>,
     filter: Wanted,
 ) -> impl Stream<Item = Result<Event, ApiError>> {
-    // subscribe before reading the log, so nothing committed in between is missed
-    let rx = st.bus.subscribe();
+    // the feed subscribes before reading the log, so nothing committed in between is missed
+    let feed = Feed::new(
+        &st.bus,
+        st.db.clone(),
+        who.tenant_id,
+        after,
+        std::time::Duration::from_secs(st.settings.events.quiet_check_seconds),
+    );
     st.metrics.subscriptions_open.inc();
     let cursor = Cursor {
-        rx,
+        feed,
         _guard: GaugeGuard(st.metrics.subscriptions_open.clone()),
-        backlog: VecDeque::new(),
-        last: after.unwrap_or(0),
-        positioned: after.is_some(),
-        replaying: after.is_some(),
         filter,
         finished: false,
         who,

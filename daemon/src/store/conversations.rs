@@ -117,6 +117,64 @@ pub async fn mark_once(
     Ok(txn.execute(&q).await?.rows_affected() == 1)
 }
 
+/// Erases the contents of conversation `id`'s messages (content becomes
+/// null; the messages stay, with kind, direction, times and statuses) and marks their media files erased.
+/// Returns the media store paths of the files to delete after commit.
+pub async fn erase_contents(
+    txn: &impl ConnectionTrait,
+    tenant_id: i64,
+    id: i64,
+    t: DateTime<Utc>,
+) -> Result<Vec<String>, DbErr> {
+    use entity::{media_files, messages};
+    let of_conversation = || {
+        Query::select()
+            .column(messages::Column::Id)
+            .from(messages::Entity.table_ref())
+            .and_where(Expr::col(messages::Column::TenantId).eq(tenant_id))
+            .and_where(Expr::col(messages::Column::ConversationId).eq(id))
+            .to_owned()
+    };
+    let paths: Vec<String> = media_files::Entity::find()
+        .filter(media_files::Column::TenantId.eq(tenant_id))
+        .filter(media_files::Column::MessageId.in_subquery(of_conversation()))
+        .filter(media_files::Column::Path.is_not_null())
+        .all(txn)
+        .await?
+        .into_iter()
+        .filter_map(|m| m.path)
+        .collect();
+    let q = Query::update()
+        .table(media_files::Entity.table_ref())
+        .value(media_files::Column::Status, "erased")
+        .value(media_files::Column::Path, Option::<String>::None)
+        .value(media_files::Column::UpdatedAt, t)
+        .and_where(Expr::col(media_files::Column::TenantId).eq(tenant_id))
+        .and_where(Expr::col(media_files::Column::MessageId).in_subquery(of_conversation()))
+        .to_owned();
+    txn.execute(&q).await?;
+    let q = Query::update()
+        .table(messages::Entity.table_ref())
+        .value(messages::Column::Content, sea_orm::Value::Json(None))
+        .and_where(Expr::col(messages::Column::TenantId).eq(tenant_id))
+        .and_where(Expr::col(messages::Column::ConversationId).eq(id))
+        .to_owned();
+    txn.execute(&q).await?;
+    Ok(paths)
+}
+
+/// Whether a stored (not erased) media file still points at `path` (files
+/// are named by their content, so equal media share one).
+pub async fn media_path_in_use(db: &impl ConnectionTrait, path: &str) -> Result<bool, DbErr> {
+    use entity::media_files;
+    Ok(media_files::Entity::find()
+        .filter(media_files::Column::Path.eq(path))
+        .filter(media_files::Column::Status.ne("erased"))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// Wakes snoozed conversation `id` (back to its agent, or to the queue): the
 /// change, with the transition to record and the event to publish; `None`
 /// when it is no longer snoozed (another writer got there first).
@@ -229,8 +287,7 @@ pub async fn due_timers(
 ) -> Result<Vec<DueTimer>, DbErr> {
     let rows = conversations::Entity::find()
         .filter(conversations::Column::NextTimerAt.lte(now))
-        // resolved conversations have no timers (and no actor refreshes them)
-        .filter(conversations::Column::Status.ne("resolved"))
+        // resolved conversations too: their retention timer
         .order_by_asc(conversations::Column::NextTimerAt)
         .limit(limit)
         .find_also_related(contacts::Entity)

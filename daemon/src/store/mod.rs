@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod board;
 pub mod conversations;
 pub mod departments;
 pub mod events;

@@ -445,3 +445,12 @@ pub fn code(body: &Value) -> &str {
         .as_str()
         .unwrap_or("<none>")
 }
+
+/// A Redis key prefix no other test (or earlier run) uses.
+pub fn unique_prefix(tag: &str) -> String {
+    format!(
+        "sbtest-{tag}-{}",
+        u128::from(std::process::id()) * 1_000_000
+            + u128::from(chrono::Utc::now().timestamp_subsec_nanos())
+    )
+}

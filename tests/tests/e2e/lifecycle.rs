@@ -16,7 +16,7 @@ use crate::webhook::{APP_SECRET, PHONE_NUMBER_ID, app_with_number, app_with_numb
 const PW: &str = "correct horse battery";
 
 /// A text message from `wa_id`, sent now.
-fn inbound(wa_id: &str, wamid: &str) -> String {
+pub(crate) fn inbound(wa_id: &str, wamid: &str) -> String {
     json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550100", "phone_number_id": PHONE_NUMBER_ID},
         "contacts": [{"profile": {"name": "Ann"}, "wa_id": wa_id}],
@@ -249,9 +249,89 @@ async fn after_the_reopen_window_a_new_conversation_starts(backend: Backend) {
     app.stop().await;
 }
 
+/// The retention hook: a resolved conversation's message contents are erased
+/// `conversations.retention_days` after it was resolved — also when the
+/// customer has a newer conversation — once; the newer one keeps its own.
+async fn retention_erases_a_resolved_conversation_once(backend: Backend) {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let (app, _) = app_with_number_and(backend, |s: &mut Settings| {
+        fast_timers(s);
+        s.conversations.retention_days = 1;
+    })
+    .await;
+    let admin = app.login("admin@acme.test", PW).await;
+    let wa = "4915100006001";
+    assert_eq!(
+        post(&app, &inbound(wa, "wamid.RT1"), Some(APP_SECRET)).await,
+        200
+    );
+    let old = app.conversation_with(wa).await;
+    app.gql_ok(Some(&admin), RESOLVE, json!({"id": old.id.to_string()}))
+        .await;
+    let resolved = entity::conversations::Entity::find_by_id(old.id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("row");
+    assert!(
+        resolved
+            .next_timer_at
+            .is_some_and(|t| t > chrono::Utc::now() + chrono::Duration::hours(23)),
+        "the retention deadline is planned: {:?}",
+        resolved.next_timer_at
+    );
+    assert_eq!(logged(&app, "conversation_updated").await, 0);
+    // two days pass (the clock of this conversation is moved back)
+    let two_days_ago = chrono::Utc::now() - chrono::Duration::days(2);
+    let mut c: entity::conversations::ActiveModel = resolved.into();
+    c.resolved_at = Set(Some(two_days_ago));
+    c.next_timer_at = Set(Some(chrono::Utc::now() + chrono::Duration::seconds(1)));
+    c.update(&app.db).await.expect("time travel");
+    // meanwhile the customer starts a new conversation (past the reopen window)
+    assert_eq!(
+        post(&app, &inbound(wa, "wamid.RT2"), Some(APP_SECRET)).await,
+        200
+    );
+    let new = app.conversation_with(wa).await;
+    assert_ne!(new.id, old.id, "a new conversation");
+    wait_logged(&app, "conversation_updated", 1, 15).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(logged(&app, "conversation_updated").await, 1, "erased once");
+    let contents: Vec<(i64, Option<Value>)> = entity::messages::Entity::find()
+        .order_by_asc(entity::messages::Column::Id)
+        .all(&app.db)
+        .await
+        .expect("messages")
+        .into_iter()
+        .map(|m| (m.conversation_id, m.content))
+        .collect();
+    assert_eq!(contents.len(), 2, "the messages stay");
+    assert_eq!(contents[0], (old.id, None), "erased");
+    assert_eq!(contents[1].0, new.id);
+    assert_eq!(
+        contents[1].1.as_ref().and_then(|c| c.pointer("/text/body")),
+        Some(&json!("hello")),
+        "the newer conversation keeps its contents"
+    );
+    let after = entity::conversations::Entity::find_by_id(old.id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("row");
+    assert!(after.content_erased_at.is_some());
+    assert_eq!(after.next_timer_at, None, "nothing left to do");
+    assert!(
+        app.metrics()
+            .await
+            .contains("switchboard_timer_fires_total{kind=\"retention\"} 1")
+    );
+    app.stop().await;
+}
+
 crate::backends!(
     moves_are_persisted_with_who_and_published,
-    after_the_reopen_window_a_new_conversation_starts
+    after_the_reopen_window_a_new_conversation_starts,
+    retention_erases_a_resolved_conversation_once
 );
 
 fn fast_timers(s: &mut Settings) {
@@ -405,9 +485,42 @@ async fn flooding_one_conversation_gets_503_not_memory_and_loses_nothing_acknowl
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(0.0)
     };
+    // the conversation exists; then its customer floods it while a manager
+    // keeps sending it commands through the same actor
+    assert_eq!(
+        post(
+            &app,
+            &inbound("4915100004001", "wamid.F-first"),
+            Some(APP_SECRET)
+        )
+        .await,
+        200
+    );
+    let conv = app.conversation_with("4915100004001").await.id.to_string();
+    let admin = app.login("admin@acme.test", PW).await;
     let before = rss(&app.metrics().await);
     let mut tasks = Vec::new();
+    let mut commands = Vec::new();
     for i in 0..400 {
+        if i % 10 == 5 {
+            let client = app.client.clone();
+            let url = app.url("/graphql");
+            let (admin, conv) = (admin.clone(), conv.clone());
+            commands.push(tokio::spawn(async move {
+                let until = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+                client
+                    .post(url)
+                    .bearer_auth(admin)
+                    .json(&json!({"query": "mutation($id:ID!,$t:DateTime!){ snoozeConversation(id:$id, until:$t){ status } }",
+                        "variables": {"id": conv, "t": until}}))
+                    .send()
+                    .await
+                    .expect("post")
+                    .json::<Value>()
+                    .await
+                    .expect("json")
+            }));
+        }
         let client = app.client.clone();
         let url = app.url("/webhooks/whatsapp");
         let body = inbound("4915100004001", &format!("wamid.F{i}"));
@@ -427,7 +540,7 @@ async fn flooding_one_conversation_gets_503_not_memory_and_loses_nothing_acknowl
             )
         }));
     }
-    let mut ok = 0;
+    let mut ok = 1; // the first message
     let mut busy = 0;
     for t in tasks {
         match t.await.expect("task") {
@@ -436,8 +549,23 @@ async fn flooding_one_conversation_gets_503_not_memory_and_loses_nothing_acknowl
             other => panic!("unexpected answer {other:?}"),
         }
     }
+    let mut overloaded = 0;
+    for c in commands {
+        let body = c.await.expect("task");
+        match body["errors"][0]["extensions"]["code"].as_str() {
+            None => assert_eq!(body["data"]["snoozeConversation"]["status"], "snoozed"),
+            Some("OVERLOADED") => overloaded += 1,
+            // snoozing what the flood just woke, or snoozed already: refused
+            Some("BAD_USER_INPUT") => {}
+            Some(other) => panic!("unexpected GraphQL answer {other}: {body}"),
+        }
+    }
     assert!(busy > 0, "a full mailbox answers 503 with Retry-After");
-    assert!(ok > 0);
+    assert!(
+        overloaded > 0,
+        "a command to a full mailbox answers OVERLOADED"
+    );
+    assert!(ok > 1);
     let stored = entity::messages::Entity::find()
         .count(&app.db)
         .await

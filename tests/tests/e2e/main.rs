@@ -9,6 +9,7 @@ mod directory;
 mod lifecycle;
 mod limits;
 mod ops;
+mod queues;
 mod retention;
 mod sending;
 mod subscriptions;

@@ -367,19 +367,7 @@ crate::backends!(resumes_with_its_cursor_without_gap_or_duplicate);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_daemons_on_one_redis_share_one_event_stream() {
-    let prefix = format!(
-        "sbtest-{}",
-        std::process::id() as u128 * 1_000_000
-            + u128::from(chrono::Utc::now().timestamp_subsec_nanos())
-    );
-    let (one, _) = crate::webhook::app_with_number_and(Backend::Postgres, |s| {
-        s.redis.url = Some(crate::helpers::redis_url().into());
-        s.redis.key_prefix = prefix;
-    })
-    .await;
-    let two = one.sibling().await;
-    one.wait_ready().await;
-    two.wait_ready().await;
+    let (one, two) = crate::webhook::redis_pair("events").await;
     let admin = two.login("admin@acme.test", PW).await;
     let mut ws = connect_as(&two, &admin, "graphql-transport-ws").await;
     send(
@@ -568,11 +556,7 @@ async fn shutdown_closes_subscriptions_with_going_away() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_redis_never_brought_still_reaches_a_quiet_subscriber() {
-    let prefix = format!(
-        "sbtest-quiet-{}",
-        u128::from(std::process::id()) * 1_000_000
-            + u128::from(chrono::Utc::now().timestamp_subsec_nanos())
-    );
+    let prefix = crate::helpers::unique_prefix("quiet");
     // daemon 1 cannot reach Redis: it commits, but publishes to nobody
     let (one, _) = crate::webhook::app_with_number_and(Backend::Postgres, |s| {
         s.redis.url = Some("redis://127.0.0.1:1".to_string().into());

@@ -40,6 +40,22 @@ pub async fn app_with_number_and(
     (app, tenant)
 }
 
+/// Two daemons on one PostgreSQL database and one Redis (a fresh key
+/// prefix), both ready: [`app_with_number`]'s tenant and number, as two
+/// nodes behind a load balancer would run.
+pub async fn redis_pair(tag: &str) -> (TestApp, TestApp) {
+    let prefix = crate::helpers::unique_prefix(tag);
+    let (one, _) = app_with_number_and(Backend::Postgres, |s| {
+        s.redis.url = Some(crate::helpers::redis_url().into());
+        s.redis.key_prefix = prefix;
+    })
+    .await;
+    let two = one.sibling().await;
+    one.wait_ready().await;
+    two.wait_ready().await;
+    (one, two)
+}
+
 pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
