@@ -28,6 +28,10 @@ use crate::store::board as store;
 /// Events applied per batch (one database read per batch).
 const BATCH: usize = 256;
 
+/// The board is loaded again this often, so a change whose event was lost
+/// (events are published after commit, best effort) is stale for a bounded time.
+const RESYNC: Duration = Duration::from_secs(300);
+
 /// The board as loaded at one position of the tenant's event stream.
 pub struct Snapshot {
     /// Every event up to this sequence number is reflected in the rows.
@@ -339,10 +343,13 @@ async fn follow(addr: WeakAddr<TenantActor>, deps: Deps, tenant_id: i64, mut hea
             deps.quiet,
         )
         .replaying_on_lag();
+        let resync_at = tokio::time::Instant::now() + RESYNC;
         let failure = loop {
-            let first = match feed.next().await {
-                Ok(e) => e,
-                Err(e) => break Some(e),
+            let first = match tokio::time::timeout_at(resync_at, feed.next()).await {
+                Ok(Ok(e)) => e,
+                Ok(Err(e)) => break Some(e),
+                // time for a fresh load
+                Err(_) => break None,
             };
             let mut touched = Touched::default();
             touched.add(&first.kind);
@@ -371,7 +378,7 @@ async fn follow(addr: WeakAddr<TenantActor>, deps: Deps, tenant_id: i64, mut hea
             }
         };
         match failure {
-            // conversations changed in bulk: load the board again at once
+            // conversations changed in bulk, or time to resync: load again at once
             None => {}
             Some(FeedError::Closed) => return,
             Some(e) => {
