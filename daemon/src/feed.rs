@@ -49,6 +49,8 @@ pub struct Feed {
     replaying: bool,
     /// On lag, read what the bus dropped from the log instead of failing.
     replay_on_lag: bool,
+    /// A lag `next_ready` saw, for `next` to act on.
+    lag: Option<u64>,
 }
 
 impl Feed {
@@ -72,6 +74,7 @@ impl Feed {
             positioned: after.is_some(),
             replaying: after.is_some(),
             replay_on_lag: false,
+            lag: None,
         }
     }
 
@@ -81,11 +84,6 @@ impl Feed {
     pub fn replaying_on_lag(mut self) -> Self {
         self.replay_on_lag = true;
         self
-    }
-
-    /// The sequence number of the last event handed out (or queued to be).
-    pub fn position(&self) -> i64 {
-        self.last
     }
 
     /// The tenant's newest committed sequence number.
@@ -128,30 +126,51 @@ impl Feed {
     /// The next event if one is at hand without waiting or reading the log
     /// (to gather a batch after [`Feed::next`]); `None` otherwise.
     pub fn next_ready(&mut self) -> Option<Arc<Event>> {
-        if let Some(e) = self.backlog.pop_front() {
-            return Some(e);
-        }
-        if self.replaying || !self.positioned {
-            return None;
-        }
         loop {
+            if let Some(e) = self.backlog.pop_front() {
+                return Some(e);
+            }
+            if self.replaying || !self.positioned || self.lag.is_some() {
+                return None;
+            }
             match self.rx.try_recv() {
-                Ok(ev) if ev.tenant_id == self.tenant_id && ev.seq > self.last + 1 => {
-                    self.replaying = true;
-                    return None;
+                Ok(ev) => {
+                    if let Some(e) = self.accept(ev) {
+                        return Some(e);
+                    }
                 }
-                Ok(ev) if ev.tenant_id == self.tenant_id && ev.seq > self.last => {
-                    self.last = ev.seq;
-                    return Some(ev);
-                }
-                Ok(_) => {}
-                Err(broadcast::error::TryRecvError::Lagged(_)) => {
-                    // what the bus dropped is in the log
-                    self.replaying = true;
-                    return None;
-                }
+                // `next` answers it (a lag, or the end of the bus)
+                Err(broadcast::error::TryRecvError::Lagged(missed)) => self.lag = Some(missed),
                 Err(_) => return None,
             }
+        }
+    }
+
+    /// Takes an event from the bus: the next one of the tenant is handed
+    /// out; a jump past it means events arrived out of commit order
+    /// (concurrent writers, other daemons over Redis) — everything below
+    /// `ev.seq` is committed, so the gap and `ev` itself are read from the
+    /// log; other tenants' events and ones seen already are dropped.
+    fn accept(&mut self, ev: Arc<Event>) -> Option<Arc<Event>> {
+        if ev.tenant_id != self.tenant_id || ev.seq <= self.last {
+            return None;
+        }
+        if ev.seq > self.last + 1 {
+            self.replaying = true;
+            return None;
+        }
+        self.last = ev.seq;
+        Some(ev)
+    }
+
+    /// The bus dropped `missed` events for this reader: catch up from the
+    /// log, or end (see [`Feed::replaying_on_lag`]).
+    fn lagged(&mut self, missed: u64) -> Result<(), FeedError> {
+        if self.replay_on_lag {
+            self.replaying = true;
+            Ok(())
+        } else {
+            Err(FeedError::Lagged(missed))
         }
     }
 
@@ -160,6 +179,10 @@ impl Feed {
         loop {
             if let Some(e) = self.backlog.pop_front() {
                 return Ok(e);
+            }
+            if let Some(missed) = self.lag.take() {
+                self.lagged(missed)?;
+                continue;
             }
             if self.replaying {
                 self.replay_page().await?;
@@ -192,21 +215,75 @@ impl Feed {
                 None => self.rx.recv().await,
             };
             match received {
-                Ok(ev) if ev.tenant_id == self.tenant_id && ev.seq > self.last + 1 => {
-                    // events can arrive out of commit order (concurrent writers,
-                    // other daemons over Redis); everything below `ev.seq` is
-                    // committed, so read the gap and `ev` itself from the log
-                    self.replaying = true;
+                Ok(ev) => {
+                    if let Some(e) = self.accept(ev) {
+                        return Ok(e);
+                    }
                 }
-                Ok(ev) if ev.tenant_id == self.tenant_id && ev.seq > self.last => {
-                    self.last = ev.seq;
-                    return Ok(ev);
-                }
-                Ok(_) => {}
-                Err(RecvError::Lagged(_)) if self.replay_on_lag => self.replaying = true,
-                Err(RecvError::Lagged(missed)) => return Err(FeedError::Lagged(missed)),
+                Err(RecvError::Lagged(missed)) => self.lagged(missed)?,
                 Err(RecvError::Closed) => return Err(FeedError::Closed),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(tenant_id: i64, seq: i64) -> Event {
+        Event {
+            tenant_id,
+            seq,
+            at: chrono::Utc::now(),
+            kind: EventKind::ConversationOpened {
+                conversation_id: seq,
+            },
+        }
+    }
+
+    /// A feed positioned after `after` that has nothing left to replay (no
+    /// database is touched while it reads only the bus).
+    fn live_feed(bus: &Bus, after: i64) -> Feed {
+        let mut f = Feed::new(
+            bus,
+            DatabaseConnection::default(),
+            1,
+            Some(after),
+            Duration::from_secs(30),
+        );
+        f.replaying = false;
+        f
+    }
+
+    #[test]
+    fn hands_out_the_next_event_drops_others_and_replays_a_gap() {
+        let bus = Bus::in_process(16);
+        let mut f = live_feed(&bus, 5);
+        bus.publish(event(1, 6));
+        bus.publish(event(1, 6)); // a duplicate (Redis and the log)
+        bus.publish(event(2, 7)); // another tenant
+        bus.publish(event(1, 7));
+        bus.publish(event(1, 9)); // 8 is missing
+        let seqs: Vec<i64> = std::iter::from_fn(|| f.next_ready())
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(seqs, vec![6, 7]);
+        assert!(f.replaying, "the gap before 9 is read from the log");
+        assert_eq!(f.last, 7);
+    }
+
+    #[tokio::test]
+    async fn a_lag_ends_a_subscriber_feed_and_not_a_catching_up_one() {
+        let bus = Bus::in_process(16);
+        let mut sub = live_feed(&bus, 0);
+        let mut actor = live_feed(&bus, 0).replaying_on_lag();
+        for seq in 1..=40 {
+            bus.publish(event(1, seq));
+        }
+        assert!(sub.next_ready().is_none() && sub.lag.is_some());
+        assert!(matches!(sub.next().await, Err(FeedError::Lagged(_))));
+        assert!(actor.next_ready().is_none() && actor.lag.is_some());
+        assert!(actor.lagged(24).is_ok() && actor.replaying);
     }
 }

@@ -295,6 +295,17 @@ impl Metrics {
         }
     }
 
+    /// Counts an actor's lifecycle event (`started`, `stopped`, `evicted`,
+    /// `rebuilt`); `started` and `stopped` also move the alive gauge.
+    pub fn actor_event(&self, kind: &str, event: &str) {
+        self.actor_lifecycle.with_label_values(&[kind, event]).inc();
+        match event {
+            "started" => self.actors_alive.with_label_values(&[kind]).inc(),
+            "stopped" => self.actors_alive.with_label_values(&[kind]).dec(),
+            _ => {}
+        }
+    }
+
     /// Records one finished HTTP request.
     pub fn observe_http(&self, route: &str, method: &str, status: u16, seconds: f64) {
         let status = status.to_string();

@@ -164,30 +164,24 @@ impl Board {
         out
     }
 
-    /// The first `first` waiting in `department`'s queue, in serving order.
-    pub fn queue(&self, department: Option<i64>, first: usize) -> Vec<Waiting> {
-        self.queues
-            .get(&department)
-            .map(|q| {
-                q.iter()
-                    .take(first)
-                    .enumerate()
-                    .map(|(i, k)| Waiting {
-                        position: i + 1,
-                        conversation_id: k.2,
-                        priority: k.0.0,
-                        queued_at: k.1,
-                    })
-                    .collect()
+    /// How many wait in `department`'s queue, and the first `first` of
+    /// them in serving order.
+    pub fn queue(&self, department: Option<i64>, first: usize) -> (usize, Vec<Waiting>) {
+        let Some(q) = self.queues.get(&department) else {
+            return (0, Vec::new());
+        };
+        let head = q
+            .iter()
+            .take(first)
+            .enumerate()
+            .map(|(i, k)| Waiting {
+                position: i + 1,
+                conversation_id: k.2,
+                priority: k.0.0,
+                queued_at: k.1,
             })
-            .unwrap_or_default()
-    }
-
-    /// Where `conversation_id` waits: its department and position (1-based).
-    pub fn position(&self, conversation_id: i64) -> Option<(Option<i64>, usize)> {
-        let (dept, key) = self.queued.get(&conversation_id)?;
-        let q = self.queues.get(dept)?;
-        Some((*dept, q.range(..*key).count() + 1))
+            .collect();
+        (q.len(), head)
     }
 
     /// Every agent of the roster with their load, by user id.
@@ -270,16 +264,15 @@ mod tests {
             priority: 5,
             ..conv(9, "queued", Some(1), None)
         });
-        let order: Vec<i64> = b
-            .queue(Some(1), 10)
+        let (total, head) = b.queue(Some(1), 10);
+        let order: Vec<(usize, i64)> = head
             .iter()
-            .map(|w| w.conversation_id)
+            .map(|w| (w.position, w.conversation_id))
             .collect();
-        assert_eq!(order, vec![9, 1, 3]);
-        assert_eq!(b.position(3), Some((Some(1), 3)));
-        assert_eq!(b.position(9), Some((Some(1), 1)));
-        assert_eq!(b.queue(Some(1), 2).len(), 2);
-        assert!(b.queue(Some(2), 10).is_empty());
+        assert_eq!(total, 3);
+        assert_eq!(order, vec![(1, 9), (2, 1), (3, 3)]);
+        assert_eq!(b.queue(Some(1), 2), (3, head[..2].to_vec()));
+        assert_eq!(b.queue(Some(2), 10), (0, vec![]));
     }
 
     #[test]
@@ -287,8 +280,8 @@ mod tests {
         let mut b = Board::new();
         b.observe(&conv(1, "queued", Some(1), None));
         b.observe(&conv(1, "queued", Some(2), None)); // moved department
-        assert_eq!(b.queue(Some(1), 10), vec![]);
-        assert_eq!(b.queue(Some(2), 10).len(), 1);
+        assert_eq!(b.queue(Some(1), 10), (0, vec![]));
+        assert_eq!(b.queue(Some(2), 10).0, 1);
         b.observe(&conv(1, "assigned", Some(2), Some(7)));
         assert_eq!(b.waiting(), 0);
         assert!(b.queues().is_empty());
@@ -300,7 +293,7 @@ mod tests {
         b.observe(&conv(1, "resolved", Some(2), Some(8)));
         b.set_agents(vec![agent(7, "online", 3), agent(8, "online", 3)]);
         assert!(b.roster().iter().all(|a| a.active == 0));
-        assert_eq!(b.position(1), None);
+        assert_eq!(b.waiting(), 0);
     }
 
     #[test]

@@ -47,11 +47,12 @@ impl Message for Apply {
     type Result = ();
 }
 
-/// Look at the timers now (from the sweep, or after a change made elsewhere);
-/// `also`: an older conversation of this customer whose timer is due (a
-/// resolved one waiting for its retention), settled besides the current one.
+/// Look at the timers now (from the sweep, or after a change made elsewhere).
+/// `due`: the conversation the sweep found due, when the sweep sent it; it
+/// may be an older conversation of this customer (a resolved one waiting for
+/// its retention) rather than the one the actor stands for.
 pub struct Tick {
-    pub also: Option<i64>,
+    pub due: Option<i64>,
 }
 
 impl Message for Tick {
@@ -115,30 +116,35 @@ impl ConversationActor {
     }
 
     fn metric(&self, event: &str) {
-        self.deps
-            .metrics
-            .actor_lifecycle
-            .with_label_values(&["conversation", event])
-            .inc();
+        self.deps.metrics.actor_event("conversation", event);
     }
 
     /// Reloads the row, fires what is due, stores and schedules the next
-    /// deadline; blocks the mailbox meanwhile so nothing interleaves.
-    fn refresh(&mut self, ctx: &mut Context<Self>) {
+    /// deadline (and settles `due` too when it is another, older conversation
+    /// of the customer); blocks the mailbox meanwhile so nothing interleaves.
+    fn refresh(&mut self, ctx: &mut Context<Self>, due: Option<i64>) {
         let deps = self.deps.clone();
         let key = self.key.clone();
         ctx.wait(
-            async move { refresh_row(&deps, &key).await }
+            async move {
+                let current = refresh_row(&deps, &key).await?;
+                if let Some(id) = due
+                    && current.as_ref().is_none_or(|c| c.id != id)
+                {
+                    settle_id(&deps, key.tenant_id, id).await?;
+                }
+                Ok::<_, DbErr>(current)
+            }
                 .into_actor(self)
-                .map(|res, act, ctx| match res {
+                .map(move |res, act, ctx| match res {
                     Ok(conv) => {
                         act.conv = conv;
                         act.schedule(ctx);
                     }
                     Err(e) => {
                         tracing::error!(error = %e, key = ?act.key, "conversation actor could not load its conversation; retrying");
-                        act.timer = Some(ctx.run_later(StdDuration::from_secs(1), |act, ctx| {
-                            act.refresh(ctx)
+                        act.timer = Some(ctx.run_later(StdDuration::from_secs(1), move |act, ctx| {
+                            act.refresh(ctx, due)
                         }));
                     }
                 }),
@@ -157,7 +163,7 @@ impl ConversationActor {
         let wait = (at - Utc::now()).to_std().unwrap_or_default();
         self.timer = Some(ctx.run_later(wait, |act, ctx| {
             act.timer = None;
-            act.refresh(ctx);
+            act.refresh(ctx, None);
         }));
     }
 
@@ -182,11 +188,6 @@ impl Actor for ConversationActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.set_mailbox_capacity(self.deps.mailbox);
-        self.deps
-            .metrics
-            .actors_alive
-            .with_label_values(&["conversation"])
-            .inc();
         self.metric("started");
         let idle = self.deps.idle;
         ctx.run_interval(idle / 4 + StdDuration::from_millis(1), move |act, ctx| {
@@ -207,11 +208,6 @@ impl Actor for ConversationActor {
     }
 
     fn stopped(&mut self, ctx: &mut Context<Self>) {
-        self.deps
-            .metrics
-            .actors_alive
-            .with_label_values(&["conversation"])
-            .dec();
         self.metric("stopped");
         if let Some(r) = self.registry.upgrade() {
             r.forget(&self.key, &ctx.address());
@@ -247,22 +243,7 @@ impl Handler<Tick> for ConversationActor {
     fn handle(&mut self, msg: Tick, ctx: &mut Context<Self>) {
         self.took_one();
         self.ticking.store(false, Ordering::Release);
-        if let Some(id) = msg.also
-            && self.conv.as_ref().is_none_or(|c| c.id != id)
-        {
-            let deps = self.deps.clone();
-            let tenant = self.key.tenant_id;
-            ctx.wait(
-                async move { settle_id(&deps, tenant, id).await }
-                    .into_actor(self)
-                    .map(move |res, act, _| {
-                        if let Err(e) = res {
-                            tracing::warn!(error = %e, key = ?act.key, conversation_id = id, "older conversation's timer not settled; the sweep retries");
-                        }
-                    }),
-            );
-        }
-        self.refresh(ctx);
+        self.refresh(ctx, msg.due);
     }
 }
 
@@ -469,21 +450,14 @@ async fn fire(
                         conversations::Column::ResolvedAt,
                         conv.resolved_at,
                     ));
-                // not erased since this resolution (a reopened and resolved
-                // again conversation is erased again)
+                // not erased since this resolution (a conversation reopened
+                // and resolved again is erased again)
                 let erased = conversations::Column::ContentErasedAt;
-                let q = Query::update()
-                    .table(conversations::Entity.table_ref())
-                    .value(erased, now)
-                    .and_where(Expr::col(conversations::Column::Id).eq(conv.id))
-                    .and_where(still)
-                    .and_where(
-                        Expr::col(erased)
-                            .is_null()
-                            .or(Expr::col(erased).lt(Expr::col(conversations::Column::ResolvedAt))),
-                    )
-                    .to_owned();
-                let fired = txn.execute(&q).await?.rows_affected() == 1;
+                let unerased = Expr::col(erased)
+                    .is_null()
+                    .or(Expr::col(erased).lt(Expr::col(conversations::Column::ResolvedAt)));
+                let fired =
+                    store::mark_when(&txn, conv.id, erased, now, still.and(unerased)).await?;
                 if fired {
                     erased_files =
                         store::erase_contents(&txn, conv.tenant_id, conv.id, now).await?;
@@ -526,12 +500,14 @@ async fn fire(
     commit_with_events(deps, txn, conv.tenant_id, events, &transitions, now).await?;
     // the rows say "erased" now; the files go after the commit (a crash in
     // between leaves files no row points at, never a row without its file)
-    for path in erased_files {
-        // files are stored by content: another message may share this one
-        if crate::store::conversations::media_path_in_use(&deps.db, &path).await? {
-            continue;
-        }
-        let file = deps.media_dir.join(&path);
+    // files are stored by content: another message may share one
+    let in_use = if erased_files.is_empty() {
+        Default::default()
+    } else {
+        store::media_paths_in_use(&deps.db, &erased_files).await?
+    };
+    for path in erased_files.iter().filter(|p| !in_use.contains(*p)) {
+        let file = deps.media_dir.join(path);
         if let Err(e) = tokio::fs::remove_file(&file).await
             && e.kind() != std::io::ErrorKind::NotFound
         {

@@ -205,6 +205,28 @@ impl Actors {
         slot
     }
 
+    /// Takes a place in a bounded mailbox whose waiting messages `queued`
+    /// counts: `Overloaded` (counted) when full, `false` when the actor is
+    /// closing ([`CLOSED`]) and takes nothing more.
+    fn admit(&self, queued: &AtomicUsize, kind: &str) -> Result<bool, ActorError> {
+        let before = queued.fetch_add(1, Ordering::AcqRel);
+        if before >= CLOSED {
+            queued.fetch_sub(1, Ordering::AcqRel);
+            return Ok(false);
+        }
+        if before >= self.inner.deps.mailbox {
+            queued.fetch_sub(1, Ordering::AcqRel);
+            self.inner
+                .deps
+                .metrics
+                .mailbox_full
+                .with_label_values(&[kind])
+                .inc();
+            return Err(ActorError::Overloaded);
+        }
+        Ok(true)
+    }
+
     /// Sends `msg` to `key`'s actor without waiting for room.
     fn try_send<M>(&self, key: &ConvKey, msg: M) -> Result<(), ActorError>
     where
@@ -220,21 +242,9 @@ impl Actors {
         let mut msg = msg;
         for _ in 0..2 {
             let slot = self.conversation(key);
-            let before = slot.queued.fetch_add(1, Ordering::AcqRel);
-            if before >= CLOSED {
+            if !self.admit(&slot.queued, "conversation")? {
                 // it stopped for idleness since the lookup: start a new one
-                slot.queued.fetch_sub(1, Ordering::AcqRel);
                 continue;
-            }
-            if before >= self.inner.deps.mailbox {
-                slot.queued.fetch_sub(1, Ordering::AcqRel);
-                self.inner
-                    .deps
-                    .metrics
-                    .mailbox_full
-                    .with_label_values(&["conversation"])
-                    .inc();
-                return Err(ActorError::Overloaded);
             }
             match slot.addr.try_send(msg) {
                 Ok(()) => {
@@ -333,16 +343,17 @@ impl Actors {
     /// made outside it, e.g. a reply was queued). Best effort: a full mailbox
     /// means the actor is busy and will look anyway.
     pub fn touch(&self, key: &ConvKey) {
-        self.touch_also(key, None);
+        self.touch_due(key, None);
     }
 
-    /// [`Actors::touch`], and settle the customer's older conversation `also`.
-    fn touch_also(&self, key: &ConvKey, also: Option<i64>) {
+    /// [`Actors::touch`] for the sweep, naming the conversation found due
+    /// (perhaps an older one of the customer).
+    fn touch_due(&self, key: &ConvKey, due: Option<i64>) {
         let slot = self.conversation(key);
         if slot.ticking.swap(true, Ordering::AcqRel) {
             return;
         }
-        if self.try_send(key, conversation::Tick { also }).is_err() {
+        if self.try_send(key, conversation::Tick { due }).is_err() {
             slot.ticking.store(false, Ordering::Release);
         }
     }
@@ -380,15 +391,9 @@ impl Actors {
         TenantActor: actix::Handler<tenant::Ask<Q>>,
     {
         let slot = self.tenant(tenant_id);
-        if slot.queued.fetch_add(1, Ordering::AcqRel) >= self.inner.deps.mailbox {
-            slot.queued.fetch_sub(1, Ordering::AcqRel);
-            self.inner
-                .deps
-                .metrics
-                .mailbox_full
-                .with_label_values(&["tenant"])
-                .inc();
-            return Err(ActorError::Overloaded);
+        // tenant actors never close for idleness
+        if !self.admit(&slot.queued, "tenant")? {
+            return Err(ActorError::Stopped);
         }
         let permit = tenant::Permit(slot.queued.clone());
         match slot
@@ -463,7 +468,7 @@ async fn sweep(registry: std::sync::Weak<Registry>, every: Duration) {
                     // exact next wake-up (the writer only marks "look at me"),
                     // so at most `SWEEP_BATCH` stale marks are fixed per sweep
                     // and none starves the others
-                    actors.touch_also(&key, Some(d.conversation_id));
+                    actors.touch_due(&key, Some(d.conversation_id));
                 }
             }
             Err(e) => tracing::warn!(error = %e, "timer sweep failed; retrying"),

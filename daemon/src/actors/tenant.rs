@@ -80,17 +80,11 @@ impl Touched {
     /// assignee or department; an agent's presence; or the directory.
     pub fn add(&mut self, kind: &EventKind) {
         match kind {
-            EventKind::ConversationOpened { conversation_id }
-            | EventKind::ConversationUpdated {
-                conversation_id, ..
-            }
-            | EventKind::ConversationAssigned {
-                conversation_id, ..
-            }
-            | EventKind::ConversationResolved {
-                conversation_id, ..
-            } => {
-                self.conversations.insert(*conversation_id);
+            EventKind::ConversationOpened { .. }
+            | EventKind::ConversationUpdated { .. }
+            | EventKind::ConversationAssigned { .. }
+            | EventKind::ConversationResolved { .. } => {
+                self.conversations.extend(kind.conversation_id());
             }
             EventKind::AgentPresenceChanged { user_id, .. } => {
                 self.agents.insert(*user_id);
@@ -137,11 +131,20 @@ async fn read(deps: &Deps, tenant_id: i64, t: &Touched) -> Result<Changes, DbErr
     };
     if t.roster {
         changes.roster = Some(store::agents(&deps.db, tenant_id, None).await?);
-    } else {
-        for &u in &t.agents {
-            let a = store::agents(&deps.db, tenant_id, Some(u)).await?;
-            changes.agents.push((u, a.into_iter().next()));
-        }
+    } else if !t.agents.is_empty() {
+        let ids: Vec<i64> = t.agents.iter().copied().collect();
+        let mut found = store::agents(&deps.db, tenant_id, Some(&ids)).await?;
+        // an id not found is a user gone (disabled or deleted)
+        changes.agents = ids
+            .into_iter()
+            .map(|u| {
+                let a = found
+                    .iter()
+                    .position(|a| a.user_id == u)
+                    .map(|i| found.swap_remove(i));
+                (u, a)
+            })
+            .collect();
     }
     Ok(changes)
 }
@@ -221,11 +224,7 @@ impl TenantActor {
     }
 
     fn metric(&self, event: &str) {
-        self.deps
-            .metrics
-            .actor_lifecycle
-            .with_label_values(&["tenant", event])
-            .inc();
+        self.deps.metrics.actor_event("tenant", event);
     }
 
     /// Publishes the board's totals as gauges.
@@ -266,11 +265,6 @@ impl Actor for TenantActor {
     fn started(&mut self, ctx: &mut Context<Self>) {
         // questions are bounded by permits; let actix take as many
         ctx.set_mailbox_capacity(self.deps.mailbox);
-        self.deps
-            .metrics
-            .actors_alive
-            .with_label_values(&["tenant"])
-            .inc();
         self.metric("started");
         let deps = self.deps.clone();
         let tenant = self.tenant_id;
@@ -297,11 +291,6 @@ impl Actor for TenantActor {
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
-        self.deps
-            .metrics
-            .actors_alive
-            .with_label_values(&["tenant"])
-            .dec();
         self.metric("stopped");
     }
 }
@@ -320,10 +309,7 @@ async fn follow(addr: WeakAddr<TenantActor>, deps: Deps, tenant_id: i64, mut hea
                     if a.send(Reset(snap)).await.is_err() {
                         return;
                     }
-                    deps.metrics
-                        .actor_lifecycle
-                        .with_label_values(&["tenant", "rebuilt"])
-                        .inc();
+                    deps.metrics.actor_event("tenant", "rebuilt");
                     h
                 }
                 Err(e) => {
@@ -437,14 +423,7 @@ impl Handler<Ask<QueueOf>> for TenantActor {
             department_id,
             first,
         } = msg.query;
-        MessageResult(self.answer(|b| {
-            let total = b
-                .queues()
-                .iter()
-                .find(|q| q.department_id == department_id)
-                .map_or(0, |q| q.waiting);
-            (total, b.queue(department_id, first))
-        }))
+        MessageResult(self.answer(|b| b.queue(department_id, first)))
     }
 }
 

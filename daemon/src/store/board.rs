@@ -70,12 +70,12 @@ pub async fn conversations(
     Ok(out)
 }
 
-/// The roster: every enabled user of the tenant (or only `user`), with
-/// presence (offline when never set), capacity and departments.
+/// The roster: every enabled user of the tenant (or only those of `ids`),
+/// with presence (offline when never set), capacity and departments.
 pub async fn agents(
     db: &impl ConnectionTrait,
     tenant_id: i64,
-    user: Option<i64>,
+    ids: Option<&[i64]>,
 ) -> Result<Vec<AgentState>, DbErr> {
     let mut q = users::Entity::find()
         .filter(users::Column::TenantId.eq(tenant_id))
@@ -84,10 +84,10 @@ pub async fn agents(
         agent_presence::Entity::find().filter(agent_presence::Column::TenantId.eq(tenant_id));
     let mut m = department_members::Entity::find()
         .filter(department_members::Column::TenantId.eq(tenant_id));
-    if let Some(u) = user {
-        q = q.filter(users::Column::Id.eq(u));
-        p = p.filter(agent_presence::Column::UserId.eq(u));
-        m = m.filter(department_members::Column::UserId.eq(u));
+    if let Some(ids) = ids {
+        q = q.filter(users::Column::Id.is_in(ids.iter().copied()));
+        p = p.filter(agent_presence::Column::UserId.is_in(ids.iter().copied()));
+        m = m.filter(department_members::Column::UserId.is_in(ids.iter().copied()));
     }
     let users = q.all(db).await?;
     let presence: HashMap<i64, agent_presence::Model> = p

@@ -107,12 +107,24 @@ pub async fn mark_once(
     t: DateTime<Utc>,
     still: Expr,
 ) -> Result<bool, DbErr> {
+    mark_when(txn, id, column, t, Expr::col(column).is_null().and(still)).await
+}
+
+/// Sets `column` of conversation `id` to `t` if `condition` holds; true when
+/// this call set it. [`mark_once`] for marks that a later event makes due
+/// again (the condition says when the mark is stale).
+pub async fn mark_when(
+    txn: &impl ConnectionTrait,
+    id: i64,
+    column: conversations::Column,
+    t: DateTime<Utc>,
+    condition: Expr,
+) -> Result<bool, DbErr> {
     let q = Query::update()
         .table(conversations::Entity.table_ref())
         .value(column, t)
         .and_where(Expr::col(conversations::Column::Id).eq(id))
-        .and_where(Expr::col(column).is_null())
-        .and_where(still)
+        .and_where(condition)
         .to_owned();
     Ok(txn.execute(&q).await?.rows_affected() == 1)
 }
@@ -163,16 +175,21 @@ pub async fn erase_contents(
     Ok(paths)
 }
 
-/// Whether a stored (not erased) media file still points at `path` (files
+/// Which of `paths` a media file that is not erased still points at (files
 /// are named by their content, so equal media share one).
-pub async fn media_path_in_use(db: &impl ConnectionTrait, path: &str) -> Result<bool, DbErr> {
+pub async fn media_paths_in_use(
+    db: &impl ConnectionTrait,
+    paths: &[String],
+) -> Result<std::collections::HashSet<String>, DbErr> {
     use entity::media_files;
     Ok(media_files::Entity::find()
-        .filter(media_files::Column::Path.eq(path))
+        .filter(media_files::Column::Path.is_in(paths.iter().cloned()))
         .filter(media_files::Column::Status.ne("erased"))
-        .one(db)
+        .all(db)
         .await?
-        .is_some())
+        .into_iter()
+        .filter_map(|m| m.path)
+        .collect())
 }
 
 /// Wakes snoozed conversation `id` (back to its agent, or to the queue): the

@@ -261,10 +261,9 @@ async fn retention_erases_a_resolved_conversation_once(backend: Backend) {
     .await;
     let admin = app.login("admin@acme.test", PW).await;
     let wa = "4915100006001";
-    assert_eq!(
-        post(&app, &inbound(wa, "wamid.RT1"), Some(APP_SECRET)).await,
-        200
-    );
+    for wamid in ["wamid.RT1", "wamid.RT1b"] {
+        assert_eq!(post(&app, &inbound(wa, wamid), Some(APP_SECRET)).await, 200);
+    }
     let old = app.conversation_with(wa).await;
     app.gql_ok(Some(&admin), RESOLVE, json!({"id": old.id.to_string()}))
         .await;
@@ -285,7 +284,7 @@ async fn retention_erases_a_resolved_conversation_once(backend: Backend) {
     let two_days_ago = chrono::Utc::now() - chrono::Duration::days(2);
     let mut c: entity::conversations::ActiveModel = resolved.into();
     c.resolved_at = Set(Some(two_days_ago));
-    c.next_timer_at = Set(Some(chrono::Utc::now() + chrono::Duration::seconds(1)));
+    c.next_timer_at = Set(Some(chrono::Utc::now() + chrono::Duration::seconds(3)));
     c.update(&app.db).await.expect("time travel");
     // meanwhile the customer starts a new conversation (past the reopen window)
     assert_eq!(
@@ -294,6 +293,38 @@ async fn retention_erases_a_resolved_conversation_once(backend: Backend) {
     );
     let new = app.conversation_with(wa).await;
     assert_ne!(new.id, old.id, "a new conversation");
+    // media files: one only the old conversation has, one it shares with
+    // the new one (the store names files by their content)
+    let media = |path: &str| {
+        let file = app.settings.whatsapp.media_dir.join(path);
+        std::fs::create_dir_all(file.parent().expect("dir")).expect("mkdir");
+        std::fs::write(&file, b"jpeg").expect("write");
+        file
+    };
+    let (only, shared) = (media("t/aa/only.jpg"), media("t/bb/shared.jpg"));
+    let messages = entity::messages::Entity::find()
+        .order_by_asc(entity::messages::Column::Id)
+        .all(&app.db)
+        .await
+        .expect("messages");
+    for (m, path) in messages
+        .iter()
+        .zip(["t/aa/only.jpg", "t/bb/shared.jpg", "t/bb/shared.jpg"])
+    {
+        entity::media_files::ActiveModel {
+            tenant_id: Set(m.tenant_id),
+            message_id: Set(m.id),
+            media_id: Set(format!("media-{}", m.id)),
+            status: Set("stored".into()),
+            path: Set(Some(path.into())),
+            created_at: Set(chrono::Utc::now()),
+            updated_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("media row");
+    }
     wait_logged(&app, "conversation_updated", 1, 15).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(logged(&app, "conversation_updated").await, 1, "erased once");
@@ -305,11 +336,12 @@ async fn retention_erases_a_resolved_conversation_once(backend: Backend) {
         .into_iter()
         .map(|m| (m.conversation_id, m.content))
         .collect();
-    assert_eq!(contents.len(), 2, "the messages stay");
+    assert_eq!(contents.len(), 3, "the messages stay");
     assert_eq!(contents[0], (old.id, None), "erased");
-    assert_eq!(contents[1].0, new.id);
+    assert_eq!(contents[1], (old.id, None), "erased");
+    assert_eq!(contents[2].0, new.id);
     assert_eq!(
-        contents[1].1.as_ref().and_then(|c| c.pointer("/text/body")),
+        contents[2].1.as_ref().and_then(|c| c.pointer("/text/body")),
         Some(&json!("hello")),
         "the newer conversation keeps its contents"
     );
@@ -319,6 +351,24 @@ async fn retention_erases_a_resolved_conversation_once(backend: Backend) {
         .expect("query")
         .expect("row");
     assert!(after.content_erased_at.is_some());
+    let rows: Vec<(String, Option<String>)> = entity::media_files::Entity::find()
+        .order_by_asc(entity::media_files::Column::MessageId)
+        .all(&app.db)
+        .await
+        .expect("media")
+        .into_iter()
+        .map(|m| (m.status, m.path))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("erased".into(), None),
+            ("erased".into(), None),
+            ("stored".into(), Some("t/bb/shared.jpg".into())),
+        ]
+    );
+    assert!(!only.exists(), "the old conversation's own file is deleted");
+    assert!(shared.exists(), "a file the new conversation uses stays");
     assert_eq!(after.next_timer_at, None, "nothing left to do");
     assert!(
         app.metrics()
