@@ -136,6 +136,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
             reopen_window: chrono::Duration::minutes(i64::from(
                 settings.conversations.reopen_window_minutes,
             )),
+            timers: crate::actors::timers::Policy::from(&settings.conversations),
             ..Default::default()
         },
     );

@@ -84,8 +84,8 @@ impl Board {
         Self::default()
     }
 
-    /// Forgets `id` wherever it sits.
-    fn remove(&mut self, id: i64) {
+    /// Forgets conversation `id` wherever it sits (it moved, or is gone).
+    pub fn forget(&mut self, id: i64) {
         if let Some((dept, key)) = self.queued.remove(&id)
             && let Some(q) = self.queues.get_mut(&dept)
         {
@@ -107,7 +107,7 @@ impl Board {
     /// Puts a conversation where its current state says: in its department's
     /// queue when `queued`, with its agent when `assigned`, nowhere otherwise.
     pub fn observe(&mut self, c: &ConvState) {
-        self.remove(c.id);
+        self.forget(c.id);
         match c.status.as_str() {
             "queued" => {
                 // a queued conversation without a recorded entry (older data)
@@ -125,11 +125,6 @@ impl Board {
             }
             _ => {}
         }
-    }
-
-    /// Forgets a conversation that no longer exists (or left the tenant).
-    pub fn forget(&mut self, id: i64) {
-        self.remove(id);
     }
 
     /// Replaces the whole roster (after a directory change).

@@ -464,10 +464,9 @@ async fn sweep(registry: std::sync::Weak<Registry>, every: Duration) {
                         number_id: d.number_id,
                         wa_id: d.wa_id,
                     };
-                    // a stopped actor is rebuilt; a running one stores its
-                    // exact next wake-up (the writer only marks "look at me"),
-                    // so at most `SWEEP_BATCH` stale marks are fixed per sweep
-                    // and none starves the others
+                    // a stopped actor is rebuilt; either fires what is due and
+                    // stores the next deadline (the writer stores exact ones
+                    // too, so only timers that are really due come here)
                     actors.touch_due(&key, Some(d.conversation_id));
                 }
             }

@@ -30,6 +30,9 @@ pub struct WriteOptions {
     pub reopen_window: Duration,
     /// Contacts committed recently (shared by the writers).
     pub contacts: std::sync::Arc<super::contacts::ContactCache>,
+    /// The conversation timers, so the writer stores each conversation's
+    /// exact next deadline with the message (no sweep tick per message).
+    pub timers: crate::actors::timers::Policy,
 }
 
 impl Default for WriteOptions {
@@ -37,6 +40,9 @@ impl Default for WriteOptions {
         Self {
             reopen_window: Duration::hours(24),
             contacts: Default::default(),
+            timers: crate::actors::timers::Policy::from(
+                &crate::config::ConversationSettings::default(),
+            ),
         }
     }
 }
@@ -1024,6 +1030,7 @@ async fn open_conversations(
                 .push(conversations::Model::from_query_result(&row, "")?);
         }
     }
+    plan_timers(txn, &mut out.rows, &opts.timers, t).await?;
     // queues that conversations entered (opened, reopened or woken as queued)
     let mut queues: Vec<(i64, Option<i64>)> = out
         .rows
@@ -1045,6 +1052,48 @@ async fn open_conversations(
 }
 
 /// The tenants among `tenants` with an active chatbot flow.
+/// Stores the next timer deadline of each refreshed conversation (the
+/// refresh marks a new wait "look now"), in one statement, so the timer
+/// sweep finds only timers that are really due instead of waking the actor
+/// of every conversation that received a message. A stored deadline still
+/// in the future and not later than the real one is kept: the sweep wakes
+/// the actor a little early there, which costs less than writing the row a
+/// second time for every message (a message moves the window deadline).
+async fn plan_timers(
+    txn: &impl ConnectionTrait,
+    rows: &mut [conversations::Model],
+    policy: &crate::actors::timers::Policy,
+    t: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut changed: Vec<(i64, Option<DateTime<Utc>>)> = Vec::new();
+    for c in rows.iter_mut() {
+        let next = crate::actors::timers::next_deadline(c, policy);
+        let early_enough = c
+            .next_timer_at
+            .is_some_and(|stored| stored > t && next.is_some_and(|n| stored <= n));
+        if c.next_timer_at != next && !early_enough {
+            c.next_timer_at = next;
+            changed.push((c.id, next));
+        }
+    }
+    for chunk in chunks(&changed) {
+        let mut case = CaseStatement::new();
+        for (id, at) in chunk {
+            case = case.case(Expr::col(conversations::Column::Id).eq(*id), Expr::val(*at));
+        }
+        let q = Query::update()
+            .table(conversations::Entity.table_ref())
+            .value(
+                conversations::Column::NextTimerAt,
+                case.finally(Expr::col(conversations::Column::NextTimerAt)),
+            )
+            .and_where(Expr::col(conversations::Column::Id).is_in(chunk.iter().map(|(id, _)| *id)))
+            .to_owned();
+        txn.execute(&q).await?;
+    }
+    Ok(())
+}
+
 async fn tenants_with_active_flow(
     txn: &impl ConnectionTrait,
     tenants: impl Iterator<Item = i64>,

@@ -269,8 +269,8 @@ pub async fn replied(txn: &impl ConnectionTrait, id: i64, t: DateTime<Utc>) -> R
 }
 
 /// Stores when the conversation's actor must next look at its timers, unless
-/// the stored value changed since it was read (`was`): a writer that marked
-/// the row "look at me" meanwhile keeps its mark.
+/// the stored value changed since it was read (`was`): a writer that stored
+/// a newer deadline meanwhile keeps it.
 pub async fn set_next_timer(
     db: &impl ConnectionTrait,
     id: i64,

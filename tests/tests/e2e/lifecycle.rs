@@ -455,6 +455,12 @@ async fn the_sla_timer_fires_once_after_a_restart() {
         200
     );
     let conv = app.conversation_with("4915100002001").await;
+    assert_eq!(
+        conv.next_timer_at,
+        conv.awaiting_reply_since
+            .map(|t| t + chrono::Duration::seconds(4)),
+        "the writer stores the exact deadline with the message"
+    );
     let app = app.restart(|_| {}).await;
     assert_eq!(
         logged(&app, "sla_breached").await,
