@@ -127,8 +127,14 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         .map_err(|e| StartError::Redis(e.to_string()))?,
         _ => Bus::in_process(4096).with_metrics(metrics.clone()),
     };
+    let writer_db = store::connect_writers(&settings.database, &db, settings.ingest.writers)
+        .await
+        .map_err(|source| StartError::Database {
+            url: settings.database.redacted_url(),
+            source,
+        })?;
     let ingest = Ingestor::start(
-        db.clone(),
+        writer_db,
         &settings.ingest,
         metrics.clone(),
         bus.clone(),

@@ -252,7 +252,8 @@ impl Default for WhatsAppSettings {
 pub struct IngestSettings {
     /// Notifications per commit batch at most. Default `512`.
     pub batch_max_notifications: usize,
-    /// Milliseconds a batch waits for more after its first. Default `2`.
+    /// Milliseconds a batch waits for more after its first. Default `0`:
+    /// a batch is what queued while the previous one committed.
     pub batch_max_wait_ms: u64,
     /// Notifications queued for the writer before webhooks get 503. Default `16384`.
     pub queue_capacity: usize,
@@ -266,7 +267,7 @@ impl Default for IngestSettings {
     fn default() -> Self {
         Self {
             batch_max_notifications: 512,
-            batch_max_wait_ms: 2,
+            batch_max_wait_ms: 0,
             queue_capacity: 16384,
             writers: 1,
         }

@@ -25,6 +25,8 @@ pub struct Metrics {
     pub webhooks: IntCounterVec,
     /// `switchboard_ingest_commit_seconds`
     pub ingest_commit_seconds: Histogram,
+    /// `switchboard_ingest_step_seconds{step}`: where a batch's time goes
+    pub ingest_step_seconds: HistogramVec,
     /// `switchboard_ingest_batch_notifications`
     pub ingest_batch_notifications: Histogram,
     /// `switchboard_ingest_batch_messages` (messages and statuses per commit)
@@ -134,6 +136,16 @@ impl Metrics {
             )
             .buckets(size_buckets.clone()),
         ));
+        let ingest_step_seconds = must(HistogramVec::new(
+            HistogramOpts::new(
+                "ingest_step_seconds",
+                "Time of each step of an ingest batch (collect, plan, begin, statements, commit, publish)",
+            )
+            .buckets(vec![
+                0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5,
+            ]),
+            &["step"],
+        ));
         let ingest_batch_messages = must(Histogram::with_opts(
             HistogramOpts::new("ingest_batch_messages", "Messages and statuses per commit")
                 .buckets(size_buckets),
@@ -240,6 +252,7 @@ impl Metrics {
             Box::new(ingest_commit_seconds.clone()),
             Box::new(ingest_batch_notifications.clone()),
             Box::new(ingest_batch_messages.clone()),
+            Box::new(ingest_step_seconds.clone()),
             Box::new(ingest_queue_depth.clone()),
             Box::new(messages_in.clone()),
             Box::new(messages_out.clone()),
@@ -276,6 +289,7 @@ impl Metrics {
             ingest_commit_seconds,
             ingest_batch_notifications,
             ingest_batch_messages,
+            ingest_step_seconds,
             ingest_queue_depth,
             messages_in,
             messages_out,

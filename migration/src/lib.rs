@@ -14,7 +14,9 @@
 //! (`integer PRIMARY KEY AUTOINCREMENT` on SQLite), except per-tenant
 //! singletons keyed by `tenant_id` (`event_sequences`); every tenant-owned table
 //! has `tenant_id` referencing `tenants(id)` with `ON DELETE CASCADE` and an
-//! index starting with `tenant_id`. Foreign keys are declared inside
+//! index starting with `tenant_id` (on PostgreSQL, `messages` and `event_log`
+//! reach their tenant through their conversation or writer instead: see
+//! `m20261202_000009_lean_ingest_writes`). Foreign keys are declared inside
 //! `CREATE TABLE` (SQLite cannot add them later) and named
 //! `fk_<table>_<column>`; indexes are named `idx_<table>_<cols>`, unique ones
 //! `uq_<table>_<cols>`.
@@ -29,6 +31,7 @@ mod m20261123_000005_create_privacy_and_events;
 mod m20261123_000006_create_media_files;
 mod m20261123_000007_create_lifecycle;
 mod m20261202_000008_create_retention_mark;
+mod m20261202_000009_lean_ingest_writes;
 mod util;
 
 /// Runs the Switchboard migrations.
@@ -46,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_create_media_files::Migration),
             Box::new(m20261123_000007_create_lifecycle::Migration),
             Box::new(m20261202_000008_create_retention_mark::Migration),
+            Box::new(m20261202_000009_lean_ingest_writes::Migration),
         ]
     }
 }

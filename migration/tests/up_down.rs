@@ -84,7 +84,7 @@ async fn run_on(url: &str) -> TestResult {
 
 async fn exercise(db: &DatabaseConnection) -> TestResult {
     let total = Migrator::migrations().len();
-    assert_eq!(total, 8);
+    assert_eq!(total, 9);
 
     Migrator::up(db, None).await?;
     assert!(Migrator::get_pending_migrations(db).await?.is_empty());

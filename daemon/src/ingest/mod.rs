@@ -81,7 +81,16 @@ impl Ingestor {
                 metrics: metrics.clone(),
                 opts: opts.clone(),
             };
-            tokio::spawn(writer.run());
+            // its own thread when there is an actix system: a commit's round
+            // trips then never wait behind other tasks of the main thread
+            match actix::System::try_current() {
+                Some(_) => {
+                    actix::Arbiter::new().spawn(writer.run());
+                }
+                None => {
+                    tokio::spawn(writer.run());
+                }
+            }
         }
         Self { tx, metrics }
     }
@@ -122,14 +131,18 @@ struct Writer {
 impl Writer {
     /// The next batch: the first job, then more until the size limit or the
     /// wait after the first runs out. `None` when the queue is closed.
-    async fn collect(&self) -> Option<Vec<Job>> {
+    async fn collect(&self) -> Option<(Vec<Job>, Instant)> {
         let mut rx = self.rx.lock().await;
         let first = rx.recv().await?;
+        let opened = Instant::now();
         let mut batch = vec![first];
         let deadline = tokio::time::Instant::now() + self.wait;
         while batch.len() < self.max {
             match rx.try_recv() {
                 Ok(job) => batch.push(job),
+                // no wait configured: what is queued now (a zero timeout would
+                // still sleep until the timer wheel's next millisecond)
+                Err(mpsc::error::TryRecvError::Empty) if self.wait.is_zero() => break,
                 Err(mpsc::error::TryRecvError::Empty) => {
                     match tokio::time::timeout_at(deadline, rx.recv()).await {
                         Ok(Some(job)) => batch.push(job),
@@ -142,11 +155,15 @@ impl Writer {
         self.metrics
             .ingest_queue_depth
             .set(i64::try_from(rx.len()).unwrap_or(i64::MAX));
-        Some(batch)
+        Some((batch, opened))
     }
 
     async fn run(self) {
-        while let Some(batch) = self.collect().await {
+        while let Some((batch, opened)) = self.collect().await {
+            self.metrics
+                .ingest_step_seconds
+                .with_label_values(&["collect"])
+                .observe(opened.elapsed().as_secs_f64());
             // a panic in one batch must not take the writer (and every webhook) down;
             // its handlers see their oneshot dropped and answer 503, Meta retries
             let guarded = std::panic::AssertUnwindSafe(self.commit(batch));
@@ -178,10 +195,15 @@ impl Writer {
         match self.write(merged).await {
             Ok(outcome) => {
                 self.observe(started, n, messages, &outcome);
+                let replied = Instant::now();
                 self.publish(&outcome);
                 for job in batch {
                     let _ = job.reply.send(Ok(outcome_for(&job.input, &outcome)));
                 }
+                self.metrics
+                    .ingest_step_seconds
+                    .with_label_values(&["publish"])
+                    .observe(replied.elapsed().as_secs_f64());
             }
             Err(e) if n > 1 => {
                 tracing::warn!(error = %e, jobs = n, "batch commit failed; retrying jobs one by one");
@@ -215,16 +237,23 @@ impl Writer {
     }
 
     async fn write_once(&self, input: BatchInput) -> Result<WriteOutcome, IngestError> {
+        let mut steps = write::Steps::start();
         let plan = plan::plan(input);
+        steps.lap("plan");
         let txn = crate::store::begin_write(&self.db)
             .await
             .map_err(|e| IngestError::Commit(e.to_string()))?;
-        let outcome = write::write_plan(&txn, &plan, &self.opts)
+        steps.lap("begin");
+        let mut outcome = write::write_plan(&txn, &plan, &self.opts)
             .await
             .map_err(|e| IngestError::Commit(e.to_string()))?;
+        let wrote = Instant::now();
         txn.commit()
             .await
             .map_err(|e| IngestError::Commit(e.to_string()))?;
+        steps.laps.append(&mut outcome.steps.laps);
+        steps.laps.push(("commit", wrote.elapsed()));
+        outcome.steps = steps;
         self.opts
             .contacts
             .remember(outcome.contacts.iter().cloned());
@@ -244,6 +273,11 @@ impl Writer {
             .observe(started.elapsed().as_secs_f64());
         m.ingest_batch_notifications.observe(jobs as f64);
         m.ingest_batch_messages.observe(messages as f64);
+        for (step, took) in &outcome.steps.laps {
+            m.ingest_step_seconds
+                .with_label_values(&[step])
+                .observe(took.as_secs_f64());
+        }
         for ins in &outcome.inserted {
             m.messages_in.with_label_values(&[ins.kind.as_str()]).inc();
         }
@@ -278,5 +312,6 @@ fn outcome_for(input: &BatchInput, all: &WriteOutcome) -> WriteOutcome {
         statuses: input.statuses.len(),
         conversations,
         contacts: Vec::new(),
+        steps: Default::default(),
     }
 }

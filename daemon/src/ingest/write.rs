@@ -57,6 +57,32 @@ pub struct Inserted {
     pub kind: String,
 }
 
+/// Wall time of each step of a batch, for `switchboard_ingest_step_seconds`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Steps {
+    last: Option<std::time::Instant>,
+    /// (step, time since the previous lap)
+    pub laps: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Steps {
+    /// Starts timing now.
+    pub fn start() -> Self {
+        Self {
+            last: Some(std::time::Instant::now()),
+            laps: Vec::new(),
+        }
+    }
+
+    /// Records the time since the previous lap as `step`.
+    pub fn lap(&mut self, step: &'static str) {
+        let now = std::time::Instant::now();
+        if let Some(last) = self.last.replace(now) {
+            self.laps.push((step, now - last));
+        }
+    }
+}
+
 /// What a committed batch changed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct WriteOutcome {
@@ -77,6 +103,8 @@ pub struct WriteOutcome {
     pub conversations: Vec<conversations::Model>,
     /// Contacts written, for the writer's contact cache (after the commit).
     pub contacts: Vec<((i64, String), super::contacts::Known)>,
+    /// Where the batch's time went.
+    pub steps: Steps,
 }
 
 fn now() -> DateTime<Utc> {
@@ -101,6 +129,7 @@ pub async fn write_plan(
     let mut conversation_events: Vec<(i64, EventKind)> = Vec::new();
     let mut out = WriteOutcome {
         duplicates: plan.duplicates_in_batch,
+        steps: Steps::start(),
         ..Default::default()
     };
     let t = now();
@@ -179,6 +208,8 @@ pub async fn write_plan(
         }
     }
 
+    out.steps.lap("contacts");
+
     // 2. inbound messages: only new wamids go in
     if plan.inbound.is_empty()
         && plan.status_updates.is_empty()
@@ -209,14 +240,16 @@ pub async fn write_plan(
     }
     if !plan.inbound.is_empty() {
         // retries of stored messages must not open conversations: keep the new ones only
-        let stored = stored_wamids(txn, plan).await?;
+        let (stored, open) = look_up(txn, plan, &contact_ids).await?;
         let fresh: Vec<&InboundRow> = plan
             .inbound
             .iter()
             .filter(|m| !stored.contains(&(m.tenant_id, m.wamid.clone())))
             .collect();
         out.duplicates += plan.inbound.len() - fresh.len();
-        let opened = open_conversations(txn, &fresh, &contact_ids, t, opts).await?;
+        out.steps.lap("dedupe");
+        let opened = open_conversations(txn, &fresh, open, &contact_ids, t, opts).await?;
+        out.steps.lap("conversations");
         out.opened = opened.new;
         out.conversations = opened.rows;
         conversation_events = opened.updated;
@@ -281,6 +314,8 @@ pub async fn write_plan(
             }
         }
     }
+
+    out.steps.lap("messages");
 
     // inbound media: a durable download job per new media message
     let media: Vec<(i64, i64, String)> = {
@@ -437,6 +472,8 @@ pub async fn write_plan(
         }
     }
 
+    out.steps.lap("statuses");
+
     // 4. template status changes
     for tpl in &plan.templates {
         let q = Query::update()
@@ -477,6 +514,7 @@ pub async fn write_plan(
     }));
     kinds.extend(plan.events.iter().cloned());
     out.events = append_events(txn, kinds, t).await?;
+    out.steps.lap("events");
     Ok(out)
 }
 
@@ -491,53 +529,50 @@ pub async fn append_events(
     kinds: Vec<(i64, crate::bus::EventKind)>,
     t: DateTime<Utc>,
 ) -> Result<Vec<crate::bus::Event>, DbErr> {
-    let mut counts: Vec<(i64, i64)> = Vec::new();
-    for (tenant, _) in &kinds {
-        match counts.iter_mut().find(|(t, _)| t == tenant) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((*tenant, 1)),
-        }
-    }
-    // tenants in ascending order, so two writers never wait on each other in a cycle
-    counts.sort_unstable();
-    let mut next: HashMap<i64, i64> = HashMap::new();
-    for (tenant, n) in counts {
-        let mut q = Query::insert();
-        q.into_table(event_sequences::Entity.table_ref())
-            .columns([
-                event_sequences::Column::TenantId,
-                event_sequences::Column::LastSeq,
-            ])
-            .values([tenant.into(), n.into()])
-            .map_err(|e| DbErr::Custom(e.to_string()))?
-            .on_conflict(
-                OnConflict::column(event_sequences::Column::TenantId)
-                    .value(
-                        event_sequences::Column::LastSeq,
-                        Expr::cust("event_sequences.last_seq + excluded.last_seq"),
-                    )
-                    .to_owned(),
-            )
-            .returning(ret(["last_seq"]));
-        let last: i64 = txn
-            .query_one(&q)
-            .await?
-            .ok_or_else(|| DbErr::Custom("event sequence not returned".into()))?
-            .try_get("", "last_seq")?;
-        next.insert(tenant, last - n + 1);
-    }
-    let mut events = Vec::with_capacity(kinds.len());
-    for (tenant, kind) in kinds {
-        let seq = next.get(&tenant).copied().unwrap_or(1);
-        next.insert(tenant, seq + 1);
-        events.push(crate::bus::Event {
-            tenant_id: tenant,
-            seq,
+    let payloads = kinds
+        .iter()
+        .map(|(_, kind)| serde_json::to_value(kind).map_err(|err| DbErr::Custom(err.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut events: Vec<crate::bus::Event> = kinds
+        .into_iter()
+        .map(|(tenant_id, kind)| crate::bus::Event {
+            tenant_id,
+            seq: 0,
             at: t,
             kind,
-        });
+        })
+        .collect();
+    // each tenant's events, in batch order; tenants in ascending order, so
+    // two writers never wait on each other in a cycle
+    let mut by_tenant: std::collections::BTreeMap<i64, Vec<usize>> = Default::default();
+    for (i, e) in events.iter().enumerate() {
+        by_tenant.entry(e.tenant_id).or_default().push(i);
     }
-    for chunk in chunks(&events) {
+    let postgres = txn.get_database_backend() == sea_orm::DbBackend::Postgres;
+    let mut rest: Vec<usize> = Vec::new();
+    for (tenant, idx) in by_tenant {
+        let n = i64::try_from(idx.len()).unwrap_or(i64::MAX);
+        let (first, written) = if postgres {
+            // one round trip: the sequence taken and (up to a chunk of) the
+            // tenant's rows written in one statement
+            let head = &idx[..idx.len().min(500)];
+            let rows: Vec<(&str, &serde_json::Value)> = head
+                .iter()
+                .map(|&i| (events[i].kind.name(), &payloads[i]))
+                .collect();
+            (
+                sequence_and_log(txn, tenant, n, &rows, t).await?,
+                head.len(),
+            )
+        } else {
+            (take_sequence(txn, tenant, n).await?, 0)
+        };
+        for (k, &i) in idx.iter().enumerate() {
+            events[i].seq = first + i64::try_from(k).unwrap_or(i64::MAX);
+        }
+        rest.extend_from_slice(&idx[written..]);
+    }
+    for chunk in chunks(&rest) {
         let mut q = Query::insert();
         q.into_table(event_log::Entity.table_ref()).columns([
             event_log::Column::TenantId,
@@ -546,14 +581,13 @@ pub async fn append_events(
             event_log::Column::Payload,
             event_log::Column::CreatedAt,
         ]);
-        for e in chunk {
+        for &i in chunk {
+            let e = &events[i];
             q.values([
                 e.tenant_id.into(),
                 e.seq.into(),
                 e.kind.name().into(),
-                serde_json::to_value(&e.kind)
-                    .map_err(|err| DbErr::Custom(err.to_string()))?
-                    .into(),
+                payloads[i].clone().into(),
                 t.into(),
             ])
             .map_err(|err| DbErr::Custom(err.to_string()))?;
@@ -561,6 +595,80 @@ pub async fn append_events(
         txn.execute(&q).await?;
     }
     Ok(events)
+}
+
+/// Takes `n` sequence numbers of `tenant`; returns the first.
+async fn take_sequence(txn: &impl ConnectionTrait, tenant: i64, n: i64) -> Result<i64, DbErr> {
+    let mut q = Query::insert();
+    q.into_table(event_sequences::Entity.table_ref())
+        .columns([
+            event_sequences::Column::TenantId,
+            event_sequences::Column::LastSeq,
+        ])
+        .values([tenant.into(), n.into()])
+        .map_err(|e| DbErr::Custom(e.to_string()))?
+        .on_conflict(
+            OnConflict::column(event_sequences::Column::TenantId)
+                .value(
+                    event_sequences::Column::LastSeq,
+                    Expr::cust("event_sequences.last_seq + excluded.last_seq"),
+                )
+                .to_owned(),
+        )
+        .returning(ret(["last_seq"]));
+    let last: i64 = txn
+        .query_one(&q)
+        .await?
+        .ok_or_else(|| DbErr::Custom("event sequence not returned".into()))?
+        .try_get("", "last_seq")?;
+    Ok(last - n + 1)
+}
+
+/// PostgreSQL: takes `n` sequence numbers of `tenant` and writes the first
+/// `rows` (kind, payload) with them, in one statement; returns the first
+/// number.
+async fn sequence_and_log(
+    txn: &impl ConnectionTrait,
+    tenant: i64,
+    n: i64,
+    rows: &[(&str, &serde_json::Value)],
+    t: DateTime<Utc>,
+) -> Result<i64, DbErr> {
+    let mut sql = Sql::new(txn.get_database_backend());
+    let tenant_p = sql.bind(tenant);
+    let n_p = sql.bind(n);
+    let t_p = sql.bind(t);
+    let values = rows
+        .iter()
+        .enumerate()
+        .map(|(k, (name, payload))| {
+            format!(
+                "({}, {}, {})",
+                sql.bind(i64::try_from(k).unwrap_or(i64::MAX)),
+                sql.bind(*name),
+                sql.bind((*payload).clone())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let text = format!(
+        "WITH s AS (INSERT INTO event_sequences (tenant_id, last_seq) VALUES ({tenant_p}, {n_p}) \
+         ON CONFLICT (tenant_id) DO UPDATE SET last_seq = event_sequences.last_seq + excluded.last_seq \
+         RETURNING last_seq) \
+         INSERT INTO event_log (tenant_id, seq, kind, payload, created_at) \
+         SELECT {tenant_p}, s.last_seq - {n_p} + 1 + v.column1, v.column2, v.column3, {t_p} \
+         FROM s, (VALUES {values}) AS v RETURNING seq"
+    );
+    let first = txn
+        .query_all_raw(sql.statement(text))
+        .await?
+        .iter()
+        .map(|row| row.try_get::<i64>("", "seq"))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .min()
+        .ok_or_else(|| DbErr::Custom("event sequence not returned".into()))?;
+    Ok(first)
 }
 
 /// Moves one message's status forward (never backwards) and fills the
@@ -619,35 +727,87 @@ fn coalesce(col: messages::Column, at: DateTime<Utc>) -> Expr {
     Func::coalesce([Expr::col(col), Expr::val(at)]).into()
 }
 
-/// (tenant, wamid) of the batch's inbound messages already stored. Queried
-/// per tenant so the unique index (tenant_id, wa_message_id) serves it.
-async fn stored_wamids(
+/// What the writer must know before it writes a batch's inbound messages,
+/// in one round trip per tenant: which of their wamids are already stored
+/// (tenant, wamid), and the open conversations of their senders (the
+/// unique index (tenant_id, wa_message_id) and the partial unique index of
+/// open conversations serve the two halves).
+async fn look_up(
     txn: &impl ConnectionTrait,
     plan: &BatchPlan,
-) -> Result<HashSet<(i64, String)>, DbErr> {
-    let mut by_tenant: HashMap<i64, Vec<String>> = HashMap::new();
+    contact_ids: &HashMap<(i64, String), i64>,
+) -> Result<(HashSet<(i64, String)>, Vec<ConvHead>), DbErr> {
+    let mut by_tenant: HashMap<i64, (Vec<&str>, Vec<i64>)> = HashMap::new();
     for m in &plan.inbound {
-        by_tenant
-            .entry(m.tenant_id)
-            .or_default()
-            .push(m.wamid.clone());
+        let (wamids, contacts) = by_tenant.entry(m.tenant_id).or_default();
+        wamids.push(&m.wamid);
+        if let Some(&c) = contact_ids.get(&(m.tenant_id, m.from.clone()))
+            && !contacts.contains(&c)
+        {
+            contacts.push(c);
+        }
     }
+    let backend = txn.get_database_backend();
     let mut stored = HashSet::new();
-    for (tenant, wamids) in by_tenant {
-        for chunk in chunks(&wamids) {
-            let q = Query::select()
-                .column(messages::Column::WaMessageId)
-                .from(messages::Entity.table_ref())
-                .and_where(Expr::col(messages::Column::TenantId).eq(tenant))
-                .and_where(Expr::col(messages::Column::WaMessageId).is_in(chunk.iter().cloned()))
-                .to_owned();
-            for row in txn.query_all(&q).await? {
-                let wamid: String = row.try_get("", "wa_message_id")?;
-                stored.insert((tenant, wamid));
+    let mut open = Vec::new();
+    for (tenant, (wamids, contacts)) in by_tenant {
+        let n = wamids.len().max(contacts.len()).div_ceil(500);
+        for k in 0..n {
+            let w = wamids
+                .get(k * 500..((k + 1) * 500).min(wamids.len()))
+                .unwrap_or(&[]);
+            let c = contacts
+                .get(k * 500..((k + 1) * 500).min(contacts.len()))
+                .unwrap_or(&[]);
+            let mut sql = Sql::new(backend);
+            let tenant_p = sql.bind(tenant);
+            let mut parts = Vec::new();
+            if !w.is_empty() {
+                let list = w
+                    .iter()
+                    .map(|x| sql.bind(*x))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                parts.push(format!(
+                    "SELECT 0 AS k, wa_message_id AS wamid, NULL AS id, NULL AS contact_id, \
+                     NULL AS whatsapp_number_id, NULL AS status, NULL AS assignee_id \
+                     FROM messages WHERE tenant_id = {tenant_p} AND wa_message_id IN ({list})"
+                ));
+            }
+            if !c.is_empty() {
+                let list = c
+                    .iter()
+                    .map(|x| sql.bind(*x))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                parts.push(format!(
+                    "SELECT 1, NULL, id, contact_id, whatsapp_number_id, status, assignee_id \
+                     FROM conversations WHERE tenant_id = {tenant_p} AND contact_id IN ({list}) \
+                     AND status <> 'resolved'"
+                ));
+            }
+            if parts.is_empty() {
+                continue;
+            }
+            for row in txn
+                .query_all_raw(sql.statement(parts.join(" UNION ALL ")))
+                .await?
+            {
+                if row.try_get::<i32>("", "k")? == 0 {
+                    stored.insert((tenant, row.try_get::<String>("", "wamid")?));
+                } else {
+                    open.push(ConvHead {
+                        id: row.try_get("", "id")?,
+                        contact: row.try_get("", "contact_id")?,
+                        number: row.try_get("", "whatsapp_number_id")?,
+                        status: row.try_get("", "status")?,
+                        assignee: row.try_get("", "assignee_id")?,
+                    });
+                }
             }
         }
     }
-    Ok(stored)
+    Ok((stored, open))
 }
 
 /// An open conversation found for a (contact, number).
@@ -732,8 +892,8 @@ struct Opened {
     rows: Vec<conversations::Model>,
 }
 
-/// Finds the open conversation of each (contact, number) with inbound
-/// messages; where there is none, reopens the last one resolved within the
+/// Routes new inbound messages to the open conversation of their (contact,
+/// number), from `open` (read by [`look_up`]); where there is none, reopens the last one resolved within the
 /// reopen window or opens a new one (`bot` when the tenant has an active
 /// flow, else `queued`); wakes snoozed ones; and refreshes the inbound time,
 /// the service window and the timers to look at. Every status change is
@@ -741,6 +901,7 @@ struct Opened {
 async fn open_conversations(
     txn: &impl ConnectionTrait,
     fresh: &[&InboundRow],
+    open: Vec<ConvHead>,
     contact_ids: &HashMap<(i64, String), i64>,
     t: DateTime<Utc>,
     opts: &WriteOptions,
@@ -769,7 +930,10 @@ async fn open_conversations(
             .or_default()
             .push(*contact);
     }
-    find_open(txn, &contacts_by_tenant, &mut found).await?;
+    for c in open {
+        let snoozed = (c.status == Status::Snoozed.as_str()).then_some(c.assignee);
+        found.insert((c.contact, c.number), Found { id: c.id, snoozed });
+    }
 
     // none open: reopen one resolved within the window
     let missing: Vec<(i64, i64)> = wanted
@@ -946,86 +1110,21 @@ async fn open_conversations(
     }
 
     // refresh last inbound / window / timers of the ones that existed
-    let existing: Vec<(i64, DateTime<Utc>)> = wanted
+    let existing: Vec<Refresh> = wanted
         .iter()
-        .filter_map(|(k, (_, last))| found.get(k).map(|f| (f.id, *last)))
+        .filter_map(|(k, (_, last))| {
+            found.get(k).map(|f| Refresh {
+                id: f.id,
+                first: earliest.get(k).copied().unwrap_or(*last),
+                last: *last,
+            })
+        })
         .collect();
     for chunk in chunks(&existing) {
-        let mut last_case = CaseStatement::new();
-        for (id, last) in chunk {
-            last_case = last_case.case(
-                Expr::col(conversations::Column::Id).eq(*id),
-                Expr::val(*last),
-            );
-        }
-        let incoming: Expr = last_case
-            .finally(Expr::col(conversations::Column::LastInboundAt))
-            .into();
-        let newer = Expr::col(conversations::Column::LastInboundAt)
-            .is_null()
-            .or(Expr::col(conversations::Column::LastInboundAt).lt(incoming.clone()));
-        let mut window_case = CaseStatement::new();
-        for (id, last) in chunk {
-            window_case = window_case.case(
-                Expr::col(conversations::Column::Id).eq(*id),
-                Expr::val(*last + SERVICE_WINDOW),
-            );
-        }
-        let window: Expr = window_case
-            .finally(Expr::col(conversations::Column::WindowExpiresAt))
-            .into();
-        let keep_or_clear = |col: conversations::Column| {
-            CaseStatement::new()
-                .case(newer.clone(), Expr::val(Option::<DateTime<Utc>>::None))
-                .finally(Expr::col(col))
-        };
-        let q = Query::update()
-            .table(conversations::Entity.table_ref())
-            .value(
-                conversations::Column::LastInboundAt,
-                CaseStatement::new()
-                    .case(newer.clone(), incoming.clone())
-                    .finally(Expr::col(conversations::Column::LastInboundAt)),
-            )
-            .value(
-                conversations::Column::WindowExpiresAt,
-                CaseStatement::new()
-                    .case(newer.clone(), window)
-                    .finally(Expr::col(conversations::Column::WindowExpiresAt)),
-            )
-            // a new window: its warning and closing fire again
-            .value(
-                conversations::Column::WindowWarnedAt,
-                keep_or_clear(conversations::Column::WindowWarnedAt),
-            )
-            .value(
-                conversations::Column::WindowClosedAt,
-                keep_or_clear(conversations::Column::WindowClosedAt),
-            )
-            // a new wait starts (and its timers must be looked at) unless one runs
-            .value(
-                conversations::Column::NextTimerAt,
-                CaseStatement::new()
-                    .case(
-                        Expr::col(conversations::Column::AwaitingReplySince)
-                            .is_null()
-                            .or(Expr::col(conversations::Column::NextTimerAt).is_null()),
-                        Expr::val(t),
-                    )
-                    .finally(Expr::col(conversations::Column::NextTimerAt)),
-            )
-            .value(
-                conversations::Column::AwaitingReplySince,
-                Func::coalesce([
-                    Expr::col(conversations::Column::AwaitingReplySince),
-                    incoming,
-                ]),
-            )
-            .value(conversations::Column::UpdatedAt, t)
-            .and_where(Expr::col(conversations::Column::Id).is_in(chunk.iter().map(|(id, _)| *id)))
-            .returning_all()
-            .to_owned();
-        for row in txn.query_all(&q).await? {
+        for row in txn
+            .query_all_raw(refresh_statement(txn.get_database_backend(), chunk, t))
+            .await?
+        {
             out.rows
                 .push(conversations::Model::from_query_result(&row, "")?);
         }
@@ -1051,7 +1150,90 @@ async fn open_conversations(
     Ok(out)
 }
 
-/// The tenants among `tenants` with an active chatbot flow.
+/// One conversation's refresh by a batch: the customer's first and last
+/// message in it.
+struct Refresh {
+    id: i64,
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
+}
+
+/// A raw statement's text and its bound values, with numbered placeholders
+/// (`$n`, which sqlx also binds on SQLite, so one placeholder can be used
+/// twice).
+struct Sql {
+    backend: sea_orm::DbBackend,
+    values: Vec<sea_orm::Value>,
+}
+
+impl Sql {
+    fn new(backend: sea_orm::DbBackend) -> Self {
+        Self {
+            backend,
+            values: Vec::new(),
+        }
+    }
+
+    /// Binds `v` and returns its placeholder.
+    fn bind(&mut self, v: impl Into<sea_orm::Value>) -> String {
+        self.values.push(v.into());
+        format!("${}", self.values.len())
+    }
+
+    fn statement(self, text: String) -> sea_orm::Statement {
+        sea_orm::Statement::from_sql_and_values(self.backend, text, self.values)
+    }
+}
+
+/// Refreshes conversations that received messages, joined to a `VALUES`
+/// list (one row per conversation, so the work grows with the rows, not
+/// with their square as an N-arm `CASE` per column did). Columns of the
+/// list: 1 id, 2 first message, 3 last message, 4 its window's end. Only
+/// columns outside every index change, so PostgreSQL updates the row in
+/// place (HOT) unless a new wait moves `next_timer_at`.
+fn refresh_statement(
+    backend: sea_orm::DbBackend,
+    chunk: &[Refresh],
+    t: DateTime<Utc>,
+) -> sea_orm::Statement {
+    let mut sql = Sql::new(backend);
+    let rows = chunk
+        .iter()
+        .map(|r| {
+            format!(
+                "({}, {}, {}, {})",
+                sql.bind(r.id),
+                sql.bind(r.first),
+                sql.bind(r.last),
+                sql.bind(r.last + SERVICE_WINDOW)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let now = sql.bind(t);
+    // SQLite's RETURNING names only the updated table's columns
+    let returning = match backend {
+        sea_orm::DbBackend::Postgres => "conversations.*",
+        _ => "*",
+    };
+    let newer =
+        "(conversations.last_inbound_at IS NULL OR conversations.last_inbound_at < v.column3)";
+    let text = format!(
+        "UPDATE conversations SET \
+         last_inbound_at = CASE WHEN {newer} THEN v.column3 ELSE conversations.last_inbound_at END, \
+         window_expires_at = CASE WHEN {newer} THEN v.column4 ELSE conversations.window_expires_at END, \
+         window_warned_at = CASE WHEN {newer} THEN NULL ELSE conversations.window_warned_at END, \
+         window_closed_at = CASE WHEN {newer} THEN NULL ELSE conversations.window_closed_at END, \
+         next_timer_at = CASE WHEN conversations.awaiting_reply_since IS NULL \
+             OR conversations.next_timer_at IS NULL THEN {now} ELSE conversations.next_timer_at END, \
+         awaiting_reply_since = COALESCE(conversations.awaiting_reply_since, v.column2), \
+         updated_at = {now} \
+         FROM (VALUES {rows}) AS v WHERE conversations.id = v.column1 \
+         RETURNING {returning}"
+    );
+    sql.statement(text)
+}
+
 /// Stores the next timer deadline of each refreshed conversation (the
 /// refresh marks a new wait "look now"), in one statement, so the timer
 /// sweep finds only timers that are really due instead of waking the actor
@@ -1076,24 +1258,24 @@ async fn plan_timers(
             changed.push((c.id, next));
         }
     }
+    let backend = txn.get_database_backend();
     for chunk in chunks(&changed) {
-        let mut case = CaseStatement::new();
-        for (id, at) in chunk {
-            case = case.case(Expr::col(conversations::Column::Id).eq(*id), Expr::val(*at));
-        }
-        let q = Query::update()
-            .table(conversations::Entity.table_ref())
-            .value(
-                conversations::Column::NextTimerAt,
-                case.finally(Expr::col(conversations::Column::NextTimerAt)),
-            )
-            .and_where(Expr::col(conversations::Column::Id).is_in(chunk.iter().map(|(id, _)| *id)))
-            .to_owned();
-        txn.execute(&q).await?;
+        let mut sql = Sql::new(backend);
+        let rows = chunk
+            .iter()
+            .map(|(id, at)| format!("({}, {})", sql.bind(*id), sql.bind(*at)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let text = format!(
+            "UPDATE conversations SET next_timer_at = v.column2 \
+             FROM (VALUES {rows}) AS v WHERE conversations.id = v.column1"
+        );
+        txn.execute_raw(sql.statement(text)).await?;
     }
     Ok(())
 }
 
+/// The tenants among `tenants` with an active chatbot flow.
 async fn tenants_with_active_flow(
     txn: &impl ConnectionTrait,
     tenants: impl Iterator<Item = i64>,

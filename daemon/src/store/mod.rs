@@ -69,6 +69,30 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
     Database::connect(opts).await
 }
 
+/// The ingest writers' own connections on PostgreSQL (one per writer, kept
+/// open): not shared with GraphQL, senders and timers, so none of them can
+/// delay a commit, and no health-check ping before each batch (a broken
+/// connection fails its batch, which Meta retries, and is replaced). On
+/// SQLite the writer shares `db`: there is one write lock anyway.
+pub async fn connect_writers(
+    settings: &DatabaseSettings,
+    db: &DatabaseConnection,
+    writers: usize,
+) -> Result<DatabaseConnection, DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(db.clone());
+    }
+    let n = u32::try_from(writers.max(1)).unwrap_or(u32::MAX);
+    let mut opts = ConnectOptions::new(settings.url.expose_secret().to_string());
+    opts.max_connections(n)
+        .min_connections(n)
+        .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
+        .connect_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
+        .test_before_acquire(false)
+        .sqlx_logging(false);
+    Database::connect(opts).await
+}
+
 /// Starts a write transaction. On SQLite it takes the write lock at once
 /// (`BEGIN IMMEDIATE`), so a transaction that reads and then writes waits
 /// for other writers (busy timeout) instead of failing with
