@@ -8,8 +8,11 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/switchboard-target}"
 DURATION=${1:-10s}
 PG=${SWITCHBOARD_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PG_SERVER=${PG%/*}
-cargo build --release -p switchboard -q
-BIN=$CARGO_TARGET_DIR/release/switchboard
+# BIN=path runs another build (e.g. to compare two commits in one sitting)
+if [[ -z ${BIN:-} ]]; then
+	cargo build --release -p switchboard -q
+	BIN=$CARGO_TARGET_DIR/release/switchboard
+fi
 PORT=18080
 PHONE=106540352242922
 SECRET=bench-app-secret

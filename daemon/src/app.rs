@@ -15,7 +15,7 @@ use crate::auth::token::TokenKeys;
 use crate::bus::Bus;
 use crate::config::Settings;
 use crate::crypto::{self, CryptoError, Keyring};
-use crate::ingest::{Ingestor, WriteOptions};
+use crate::ingest::{Ingestor, WriteOptions, WriterDb};
 use crate::metrics::Metrics;
 use crate::sender::{PairRate, Senders};
 use crate::state::AppState;
@@ -127,12 +127,10 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         .map_err(|e| StartError::Redis(e.to_string()))?,
         _ => Bus::in_process(4096).with_metrics(metrics.clone()),
     };
-    let writer_db = store::connect_writers(&settings.database, &db, settings.ingest.writers)
-        .await
-        .map_err(|source| StartError::Database {
-            url: settings.database.redacted_url(),
-            source,
-        })?;
+    let writer_db = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => WriterDb::Own(settings.database.clone()),
+        _ => WriterDb::Shared(db.clone()),
+    };
     let ingest = Ingestor::start(
         writer_db,
         &settings.ingest,
@@ -145,7 +143,12 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
             timers: crate::actors::timers::Policy::from(&settings.conversations),
             ..Default::default()
         },
-    );
+    )
+    .await
+    .map_err(|source| StartError::Database {
+        url: settings.database.redacted_url(),
+        source,
+    })?;
     let client = CloudClient::new(
         &settings.whatsapp.graph_base_url,
         &settings.whatsapp.api_version,

@@ -55,44 +55,86 @@ impl std::fmt::Debug for Ingestor {
     }
 }
 
+/// Where the writers get their database connections.
+#[derive(Debug, Clone)]
+pub enum WriterDb {
+    /// Share this pool (SQLite, where there is one write lock anyway).
+    Shared(DatabaseConnection),
+    /// PostgreSQL: each writer opens its own connections
+    /// ([`crate::store::connect_writer`]) on its own thread, so neither other
+    /// database users nor other tasks of the main thread delay a commit.
+    Own(crate::config::DatabaseSettings),
+}
+
 impl Ingestor {
-    /// Starts the writer task for `db`.
-    pub fn start(
-        db: DatabaseConnection,
+    /// Starts the writer tasks; fails when a writer cannot connect.
+    pub async fn start(
+        db: WriterDb,
         settings: &IngestSettings,
         metrics: Arc<Metrics>,
         bus: crate::bus::Bus,
         opts: WriteOptions,
-    ) -> Self {
+    ) -> Result<Self, sea_orm::DbErr> {
         let (tx, rx) = mpsc::channel(settings.queue_capacity);
-        // SQLite has one write lock: a second writer would only wait for it
-        let writers = match db.get_database_backend() {
-            sea_orm::DbBackend::Sqlite => 1,
-            _ => settings.writers.max(1),
-        };
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
-        for _ in 0..writers {
-            let writer = Writer {
-                db: db.clone(),
+        let (max, wait) = (
+            settings.batch_max_notifications.max(1),
+            Duration::from_millis(settings.batch_max_wait_ms),
+        );
+        let writer = {
+            let (rx, metrics) = (rx.clone(), metrics.clone());
+            move |db: DatabaseConnection| Writer {
+                db,
                 bus: bus.clone(),
                 rx: rx.clone(),
-                max: settings.batch_max_notifications.max(1),
-                wait: Duration::from_millis(settings.batch_max_wait_ms),
+                max,
+                wait,
                 metrics: metrics.clone(),
                 opts: opts.clone(),
-            };
-            // its own thread when there is an actix system: a commit's round
-            // trips then never wait behind other tasks of the main thread
-            match actix::System::try_current() {
-                Some(_) => {
-                    actix::Arbiter::new().spawn(writer.run());
+            }
+        };
+        match db {
+            // SQLite has one write lock: a second writer would only wait for it
+            WriterDb::Shared(db) => {
+                let writers = match db.get_database_backend() {
+                    sea_orm::DbBackend::Sqlite => 1,
+                    _ => settings.writers.max(1),
+                };
+                for _ in 0..writers {
+                    tokio::spawn(writer(db.clone()).run());
                 }
-                None => {
-                    tokio::spawn(writer.run());
+            }
+            WriterDb::Own(db_settings) => {
+                for _ in 0..settings.writers.max(1) {
+                    if actix::System::try_current().is_none() {
+                        let db = crate::store::connect_writer(&db_settings).await?;
+                        tokio::spawn(writer(db).run());
+                        continue;
+                    }
+                    // the connections are opened on the writer's thread, so
+                    // their I/O is driven there; the thread ends with the writer
+                    let (ready, connected) = oneshot::channel();
+                    let make = writer.clone();
+                    let db_settings = db_settings.clone();
+                    actix::Arbiter::new().spawn(async move {
+                        match crate::store::connect_writer(&db_settings).await {
+                            Ok(db) => {
+                                let _ = ready.send(Ok(()));
+                                make(db).run().await;
+                            }
+                            Err(e) => {
+                                let _ = ready.send(Err(e));
+                            }
+                        }
+                        actix::Arbiter::current().stop();
+                    });
+                    connected.await.map_err(|_| {
+                        sea_orm::DbErr::Custom("ingest writer thread stopped".into())
+                    })??;
                 }
             }
         }
-        Self { tx, metrics }
+        Ok(Self { tx, metrics })
     }
 
     /// Whether the writer task is running (for `/readyz`).

@@ -781,7 +781,8 @@ async fn look_up(
                     .collect::<Vec<_>>()
                     .join(", ");
                 parts.push(format!(
-                    "SELECT 1, NULL, id, contact_id, whatsapp_number_id, status, assignee_id \
+                    "SELECT 1 AS k, NULL AS wamid, id, contact_id, whatsapp_number_id, status, \
+                     assignee_id \
                      FROM conversations WHERE tenant_id = {tenant_p} AND contact_id IN ({list}) \
                      AND status <> 'resolved'"
                 ));
@@ -1226,7 +1227,9 @@ fn refresh_statement(
          window_closed_at = CASE WHEN {newer} THEN NULL ELSE conversations.window_closed_at END, \
          next_timer_at = CASE WHEN conversations.awaiting_reply_since IS NULL \
              OR conversations.next_timer_at IS NULL THEN {now} ELSE conversations.next_timer_at END, \
-         awaiting_reply_since = COALESCE(conversations.awaiting_reply_since, v.column2), \
+         awaiting_reply_since = COALESCE(conversations.awaiting_reply_since, \
+             CASE WHEN conversations.last_outbound_at IS NOT NULL \
+             AND v.column2 < conversations.last_outbound_at THEN v.column3 ELSE v.column2 END), \
          updated_at = {now} \
          FROM (VALUES {rows}) AS v WHERE conversations.id = v.column1 \
          RETURNING {returning}"

@@ -69,27 +69,25 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
     Database::connect(opts).await
 }
 
-/// The ingest writers' own connections on PostgreSQL (one per writer, kept
-/// open): not shared with GraphQL, senders and timers, so none of them can
-/// delay a commit, and no health-check ping before each batch (a broken
-/// connection fails its batch, which Meta retries, and is replaced). On
-/// SQLite the writer shares `db`: there is one write lock anyway.
-pub async fn connect_writers(
-    settings: &DatabaseSettings,
-    db: &DatabaseConnection,
-    writers: usize,
-) -> Result<DatabaseConnection, DbErr> {
-    if db.get_database_backend() != DbBackend::Postgres {
-        return Ok(db.clone());
-    }
-    let n = u32::try_from(writers.max(1)).unwrap_or(u32::MAX);
+/// Prepared statements kept per writer connection (sqlx's default is 100).
+const WRITER_STATEMENT_CACHE: usize = 1024;
+
+/// One ingest writer's own PostgreSQL connections: two, because sqlx pings a
+/// connection when it goes back to the pool, so the next batch takes the
+/// other instead of waiting for that round trip; no health-check ping before
+/// each batch (a broken connection fails its batch, which Meta retries, and
+/// is replaced). They come on top of `database.max_connections`.
+pub async fn connect_writer(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(settings.url.expose_secret().to_string());
-    opts.max_connections(n)
-        .min_connections(n)
+    opts.max_connections(2)
+        .min_connections(2)
         .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
         .connect_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
         .test_before_acquire(false)
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // the writer's statements differ with the batch size (one text per
+        // row count): a statement not in the cache costs a Parse round trip
+        .map_sqlx_postgres_opts(|o| o.statement_cache_capacity(WRITER_STATEMENT_CACHE));
     Database::connect(opts).await
 }
 
