@@ -378,10 +378,75 @@ async fn retention_erases_a_resolved_conversation_once(backend: Backend) {
     app.stop().await;
 }
 
+/// Event numbers stay gap-free and in the given order per tenant when one
+/// batch appends more events than one statement writes (on PostgreSQL the
+/// sequence and the first 500 rows go in one statement, the rest after).
+async fn event_numbers_stay_gap_free_in_large_batches(backend: Backend) {
+    use switchboard::bus::EventKind;
+    let app = TestApp::spawn(backend).await;
+    let a = app.tenant_with_admin("A", "a@example.com", PW).await;
+    let b = app.tenant_with_admin("B", "b@example.com", PW).await;
+    let at = chrono::Utc::now();
+    for round in 0..2i64 {
+        // 1,200 events, 3 of them tenant b's, interleaved
+        let kinds: Vec<(i64, EventKind)> = (0..1200i64)
+            .map(|i| {
+                let tenant = if i % 400 == 7 { b } else { a };
+                let department_id = Some(round * 10_000 + i);
+                (tenant, EventKind::QueueUpdated { department_id })
+            })
+            .collect();
+        let txn = switchboard::store::begin_write(&app.db)
+            .await
+            .expect("begin");
+        let events = switchboard::ingest::write::append_events(&txn, kinds.clone(), at)
+            .await
+            .expect("append");
+        txn.commit().await.expect("commit");
+        // returned in the given order, each tenant's numbers contiguous
+        assert_eq!(events.len(), kinds.len());
+        for tenant in [a, b] {
+            let seqs: Vec<i64> = events
+                .iter()
+                .filter(|e| e.tenant_id == tenant)
+                .map(|e| e.seq)
+                .collect();
+            assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+        }
+        for (e, (tenant, kind)) in events.iter().zip(&kinds) {
+            assert_eq!((e.tenant_id, &e.kind), (*tenant, kind));
+        }
+    }
+    // in the log: every tenant's numbers are 1..=n once each, in the order given
+    for (tenant, n) in [(a, 2 * 1197), (b, 2 * 3)] {
+        let rows = entity::event_log::Entity::find()
+            .filter(entity::event_log::Column::TenantId.eq(tenant))
+            .order_by_asc(entity::event_log::Column::Seq)
+            .all(&app.db)
+            .await
+            .expect("log");
+        let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+        let first = seqs.first().copied().unwrap_or(1);
+        assert_eq!(
+            seqs,
+            (first..first + i64::try_from(seqs.len()).expect("len")).collect::<Vec<_>>()
+        );
+        let ours: Vec<i64> = rows
+            .iter()
+            .filter(|r| r.kind == "queue_updated")
+            .map(|r| r.payload["department_id"].as_i64().expect("department"))
+            .collect();
+        assert_eq!(ours.len(), n);
+        assert!(ours.windows(2).all(|w| w[0] < w[1]), "log order");
+    }
+    app.stop().await;
+}
+
 crate::backends!(
     moves_are_persisted_with_who_and_published,
     after_the_reopen_window_a_new_conversation_starts,
-    retention_erases_a_resolved_conversation_once
+    retention_erases_a_resolved_conversation_once,
+    event_numbers_stay_gap_free_in_large_batches
 );
 
 fn fast_timers(s: &mut Settings) {
