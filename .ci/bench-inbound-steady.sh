@@ -28,12 +28,29 @@ psql "$PG" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
 psql "$PG" -qc "CREATE DATABASE $DB"
 SWITCHBOARD_ADMIN_PASSWORD=bench-password-123 "$BIN" admin create --tenant Bench --email bench@example.com >/dev/null
 
+# where the writer's time went (switchboard_ingest_step_seconds), per batch
+steps() {
+	curl -s "http://127.0.0.1:$PORT/metrics" | python3 -c '
+import re, sys
+sums, counts = {}, {}
+for line in sys.stdin:
+    m = re.match(r"switchboard_ingest_step_seconds_(sum|count)\{step=\"(\w+)\"\} (\S+)", line)
+    if m:
+        (sums if m[1] == "sum" else counts)[m[2]] = float(m[3])
+total = sum(sums.values()) or 1
+print("   writer time per batch: " + ", ".join(
+    f"{k} {sums[k] / max(counts[k], 1) * 1e3:.2f} ms ({sums[k] / total:.0%})"
+    for k in sorted(sums, key=lambda k: -sums[k]) if sums[k] / total >= 0.01))
+'
+}
+
 run() {
 	"$BIN" serve &
 	local pid=$!
 	for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
 	"$BIN" bench inbound --url "http://127.0.0.1:$PORT/webhooks/whatsapp" --app-secret "$SECRET" \
 		--phone-number-id $PHONE --database-url "$URL" --duration "$DURATION" "$@"
+	steps
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 }
