@@ -763,11 +763,7 @@ async fn look_up(
             let tenant_p = sql.bind(tenant);
             let mut parts = Vec::new();
             if !w.is_empty() {
-                let list = w
-                    .iter()
-                    .map(|x| sql.bind(*x))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let list = sql.list(w.iter().copied());
                 parts.push(format!(
                     "SELECT 0 AS k, wa_message_id AS wamid, NULL AS id, NULL AS contact_id, \
                      NULL AS whatsapp_number_id, NULL AS status, NULL AS assignee_id \
@@ -775,11 +771,7 @@ async fn look_up(
                 ));
             }
             if !c.is_empty() {
-                let list = c
-                    .iter()
-                    .map(|x| sql.bind(*x))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let list = sql.list(c.iter().copied());
                 parts.push(format!(
                     "SELECT 1 AS k, NULL AS wamid, id, contact_id, whatsapp_number_id, status, \
                      assignee_id \
@@ -1179,6 +1171,15 @@ impl Sql {
     fn bind(&mut self, v: impl Into<sea_orm::Value>) -> String {
         self.values.push(v.into());
         format!("${}", self.values.len())
+    }
+
+    /// Binds every value and returns their placeholders, comma-separated.
+    fn list<V: Into<sea_orm::Value>>(&mut self, values: impl IntoIterator<Item = V>) -> String {
+        values
+            .into_iter()
+            .map(|v| self.bind(v))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     fn statement(self, text: String) -> sea_orm::Statement {
