@@ -30,7 +30,7 @@ SWITCHBOARD_ADMIN_PASSWORD=bench-password-123 "$BIN" admin create --tenant Bench
 
 # where the writer's time went (switchboard_ingest_step_seconds), per batch
 steps() {
-	curl -s "http://127.0.0.1:$PORT/metrics" | python3 -c '
+	{ curl -sf "http://127.0.0.1:$PORT/metrics" || true; } | python3 -c '
 import re, sys
 sums, counts = {}, {}
 for line in sys.stdin:

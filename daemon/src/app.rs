@@ -28,6 +28,10 @@ use crate::{graphql, http, store};
 pub enum StartError {
     #[error("database {url}: {source}")]
     Database { url: String, source: sea_orm::DbErr },
+    #[error(
+        "ingest writer connections (up to 3 per ingest.writers, on top of database.max_connections): {0}"
+    )]
+    IngestWriter(sea_orm::DbErr),
     #[error("migrations failed: {0}")]
     Migrate(sea_orm::DbErr),
     #[error("{0}")]
@@ -145,10 +149,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         },
     )
     .await
-    .map_err(|source| StartError::Database {
-        url: settings.database.redacted_url(),
-        source,
-    })?;
+    .map_err(StartError::IngestWriter)?;
     let client = CloudClient::new(
         &settings.whatsapp.graph_base_url,
         &settings.whatsapp.api_version,

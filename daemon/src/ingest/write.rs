@@ -1230,7 +1230,10 @@ fn refresh_statement(
              OR conversations.next_timer_at IS NULL THEN {now} ELSE conversations.next_timer_at END, \
          awaiting_reply_since = COALESCE(conversations.awaiting_reply_since, \
              CASE WHEN conversations.last_outbound_at IS NOT NULL \
-             AND v.column2 < conversations.last_outbound_at THEN v.column3 ELSE v.column2 END), \
+             AND v.column2 < conversations.last_outbound_at THEN \
+             CASE WHEN v.column3 > conversations.last_outbound_at THEN v.column3 \
+             ELSE conversations.last_outbound_at END \
+             ELSE v.column2 END), \
          updated_at = {now} \
          FROM (VALUES {rows}) AS v WHERE conversations.id = v.column1 \
          RETURNING {returning}"

@@ -72,17 +72,25 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
 /// Prepared statements kept per writer connection (sqlx's default is 100).
 const WRITER_STATEMENT_CACHE: usize = 1024;
 
-/// How long a writer connection (and its prepared statements) lives.
-const WRITER_CONNECTION_LIFETIME: Duration = Duration::from_secs(3);
+/// How often a writer connection drops its prepared statements.
+const WRITER_REPLAN_EVERY: Duration = Duration::from_secs(2);
 
-/// One ingest writer's own PostgreSQL connections: two, because sqlx pings a
-/// connection when it goes back to the pool, so the next batch takes the
-/// other instead of waiting for that round trip; no health-check ping before
-/// each batch (a broken connection fails its batch, which Meta retries, and
-/// is replaced). They come on top of `database.max_connections`.
+/// One ingest writer's own PostgreSQL connections: two (at most three), since
+/// sqlx pings a connection when it goes back to the pool and the next batch
+/// takes another instead of waiting for that round trip; no health-check
+/// ping before each batch (a broken connection fails its batch, which Meta
+/// retries, and is replaced). They come on top of `database.max_connections`.
 pub async fn connect_writer(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
+    use sea_orm::sqlx::Connection;
+    // PostgreSQL switches a prepared statement to a generic plan after five
+    // runs and keeps it: one made while the tables were small (a new
+    // database) scans `messages` sequentially ever after (~1,400 instead of
+    // ~5,000 msg/s measured). A released connection drops its statements
+    // every few seconds, so they are planned again for the tables as they
+    // are (forcing custom plans instead cost a quarter of the throughput)
+    let next_replan = std::sync::Arc::new(std::sync::Mutex::new(std::time::Instant::now()));
     let mut opts = ConnectOptions::new(settings.url.expose_secret().to_string());
-    opts.max_connections(2)
+    opts.max_connections(3)
         .min_connections(2)
         .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
         .connect_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
@@ -91,13 +99,24 @@ pub async fn connect_writer(settings: &DatabaseSettings) -> Result<DatabaseConne
         // the writer's statements differ with the batch size (one text per
         // row count): a statement not in the cache costs a Parse round trip
         .map_sqlx_postgres_opts(|o| o.statement_cache_capacity(WRITER_STATEMENT_CACHE))
-        // PostgreSQL switches a prepared statement to a generic plan after
-        // five runs and keeps it: one made while the tables were small (a new
-        // database) scans `messages` sequentially ever after (~1,400 instead
-        // of ~5,000 msg/s measured). New connections every few seconds plan
-        // again for the tables as they are; forcing custom plans instead cost
-        // a quarter of the throughput
-        .max_lifetime(WRITER_CONNECTION_LIFETIME);
+        .map_sqlx_postgres_pool_opts(move |o| {
+            let next_replan = next_replan.clone();
+            o.after_release(move |conn, _| {
+                let due = match next_replan.lock() {
+                    Ok(mut next) if std::time::Instant::now() >= *next => {
+                        *next = std::time::Instant::now() + WRITER_REPLAN_EVERY / 2;
+                        true
+                    }
+                    _ => false,
+                };
+                Box::pin(async move {
+                    if due {
+                        conn.clear_cached_statements().await?;
+                    }
+                    Ok(true)
+                })
+            })
+        });
     Database::connect(opts).await
 }
 
