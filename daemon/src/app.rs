@@ -358,6 +358,8 @@ impl Application {
         // the server drained its requests (and with them every pending
         // commit); stop the actors' threads before the pool closes
         self.state.actors.stop();
+        // what is queued commits; the writers' connections close with them
+        self.state.ingest.close().await;
         self.state.db.clone().close().await.ok();
         tracing::info!("switchboard stopped");
         Ok(())

@@ -47,6 +47,10 @@ struct Job {
 pub struct Ingestor {
     tx: mpsc::Sender<Job>,
     metrics: Arc<Metrics>,
+    /// `true` once [`Ingestor::close`] was called.
+    closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// One per writer, completed when it stopped.
+    stopped: Arc<tokio::sync::Mutex<Vec<oneshot::Receiver<()>>>>,
 }
 
 impl std::fmt::Debug for Ingestor {
@@ -77,13 +81,15 @@ impl Ingestor {
     ) -> Result<Self, sea_orm::DbErr> {
         let (tx, rx) = mpsc::channel(settings.queue_capacity);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let (closing, closed) = tokio::sync::watch::channel(false);
+        let mut stopped = Vec::new();
         let (max, wait) = (
             settings.batch_max_notifications.max(1),
             Duration::from_millis(settings.batch_max_wait_ms),
         );
         let writer = {
             let (rx, metrics) = (rx.clone(), metrics.clone());
-            move |db: DatabaseConnection| Writer {
+            move |db: DatabaseConnection, done: oneshot::Sender<()>| Writer {
                 db,
                 bus: bus.clone(),
                 rx: rx.clone(),
@@ -91,6 +97,8 @@ impl Ingestor {
                 wait,
                 metrics: metrics.clone(),
                 opts: opts.clone(),
+                closed: closed.clone(),
+                done,
             }
         };
         match db {
@@ -101,14 +109,18 @@ impl Ingestor {
                     _ => settings.writers.max(1),
                 };
                 for _ in 0..writers {
-                    tokio::spawn(writer(db.clone()).run());
+                    let (done, stop) = oneshot::channel();
+                    stopped.push(stop);
+                    tokio::spawn(writer(db.clone(), done).run());
                 }
             }
             WriterDb::Own(db_settings) => {
                 for _ in 0..settings.writers.max(1) {
+                    let (done, stop) = oneshot::channel();
+                    stopped.push(stop);
                     if actix::System::try_current().is_none() {
                         let db = crate::store::connect_writer(&db_settings).await?;
-                        tokio::spawn(writer(db).run());
+                        tokio::spawn(writer(db, done).run());
                         continue;
                     }
                     // the connections are opened on the writer's thread, so
@@ -120,7 +132,7 @@ impl Ingestor {
                         match crate::store::connect_writer(&db_settings).await {
                             Ok(db) => {
                                 let _ = ready.send(Ok(()));
-                                make(db).run().await;
+                                make(db, done).run().await;
                             }
                             Err(e) => {
                                 let _ = ready.send(Err(e));
@@ -134,7 +146,22 @@ impl Ingestor {
                 }
             }
         }
-        Ok(Self { tx, metrics })
+        Ok(Self {
+            tx,
+            metrics,
+            closing: Arc::new(closing),
+            stopped: Arc::new(tokio::sync::Mutex::new(stopped)),
+        })
+    }
+
+    /// Stops taking submissions, lets the writers commit what is queued and
+    /// waits until they stopped (their connections close with them).
+    pub async fn close(&self) {
+        let _ = self.closing.send(true);
+        let stops = std::mem::take(&mut *self.stopped.lock().await);
+        for stop in stops {
+            let _ = stop.await;
+        }
     }
 
     /// Whether the writer task is running (for `/readyz`).
@@ -144,6 +171,9 @@ impl Ingestor {
 
     /// Queues `input` and waits until it is committed.
     pub async fn submit(&self, input: BatchInput) -> Result<WriteOutcome, IngestError> {
+        if *self.closing.borrow() {
+            return Err(IngestError::Stopped);
+        }
         let (reply, rx) = oneshot::channel();
         self.tx
             .try_send(Job { input, reply })
@@ -168,6 +198,10 @@ struct Writer {
     wait: Duration,
     metrics: Arc<Metrics>,
     opts: WriteOptions,
+    /// `true` once the ingestor is closing: commit what is queued, then stop.
+    closed: tokio::sync::watch::Receiver<bool>,
+    /// Completed (dropped) when this writer stopped.
+    done: oneshot::Sender<()>,
 }
 
 impl Writer {
@@ -175,7 +209,22 @@ impl Writer {
     /// wait after the first runs out. `None` when the queue is closed.
     async fn collect(&self) -> Option<(Vec<Job>, Instant)> {
         let mut rx = self.rx.lock().await;
-        let first = rx.recv().await?;
+        let mut closed = self.closed.clone();
+        let first = loop {
+            if *closed.borrow_and_update() {
+                // closing: what is queued still commits, then stop
+                break rx.try_recv().ok()?;
+            }
+            tokio::select! {
+                job = rx.recv() => break job?,
+                changed = closed.changed() => {
+                    if changed.is_err() {
+                        // the ingestor is gone: so are its senders
+                        break rx.recv().await?;
+                    }
+                }
+            }
+        };
         let opened = Instant::now();
         let mut batch = vec![first];
         let deadline = tokio::time::Instant::now() + self.wait;
@@ -217,6 +266,7 @@ impl Writer {
             }
         }
         tracing::info!("ingest writer stopped");
+        let _ = self.done.send(());
     }
 
     /// Commits a batch; if the batch transaction fails, each job is retried in
