@@ -62,7 +62,7 @@ impl std::fmt::Debug for Ingestor {
 /// Where the writers get their database connections.
 #[derive(Debug, Clone)]
 pub enum WriterDb {
-    /// Share this pool (SQLite, where there is one write lock anyway).
+    /// One writer sharing this pool (SQLite, which has one write lock).
     Shared(DatabaseConnection),
     /// PostgreSQL: each writer opens its own connections
     /// ([`crate::store::connect_writer`]) on its own thread, so neither other
@@ -102,17 +102,11 @@ impl Ingestor {
             }
         };
         match db {
-            // SQLite has one write lock: a second writer would only wait for it
+            // one writer: SQLite has one write lock, a second would only wait
             WriterDb::Shared(db) => {
-                let writers = match db.get_database_backend() {
-                    sea_orm::DbBackend::Sqlite => 1,
-                    _ => settings.writers.max(1),
-                };
-                for _ in 0..writers {
-                    let (done, stop) = oneshot::channel();
-                    stopped.push(stop);
-                    tokio::spawn(writer(db.clone(), done).run());
-                }
+                let (done, stop) = oneshot::channel();
+                stopped.push(stop);
+                tokio::spawn(writer(db, done).run());
             }
             WriterDb::Own(db_settings) => {
                 for _ in 0..settings.writers.max(1) {

@@ -741,11 +741,13 @@ async fn look_up(
     for m in &plan.inbound {
         let (wamids, contacts) = by_tenant.entry(m.tenant_id).or_default();
         wamids.push(&m.wamid);
-        if let Some(&c) = contact_ids.get(&(m.tenant_id, m.from.clone()))
-            && !contacts.contains(&c)
-        {
+        if let Some(&c) = contact_ids.get(&(m.tenant_id, m.from.clone())) {
             contacts.push(c);
         }
+    }
+    for (_, contacts) in by_tenant.values_mut() {
+        contacts.sort_unstable();
+        contacts.dedup();
     }
     let backend = txn.get_database_backend();
     let mut stored = HashSet::new();
@@ -865,11 +867,20 @@ async fn find_open(
     found: &mut HashMap<(i64, i64), Found>,
 ) -> Result<(), DbErr> {
     let open = Expr::col(conversations::Column::Status).ne(Status::Resolved.as_str());
-    for c in conversations_of(txn, contacts_by_tenant, open).await? {
+    note_open(
+        found,
+        conversations_of(txn, contacts_by_tenant, open).await?,
+    );
+    Ok(())
+}
+
+/// Adds open conversations to `found`, keyed by (contact, number); a
+/// snoozed one carries its assignee.
+fn note_open(found: &mut HashMap<(i64, i64), Found>, open: Vec<ConvHead>) {
+    for c in open {
         let snoozed = (c.status == Status::Snoozed.as_str()).then_some(c.assignee);
         found.insert((c.contact, c.number), Found { id: c.id, snoozed });
     }
-    Ok(())
 }
 
 /// What opening conversations for a batch did.
@@ -923,10 +934,7 @@ async fn open_conversations(
             .or_default()
             .push(*contact);
     }
-    for c in open {
-        let snoozed = (c.status == Status::Snoozed.as_str()).then_some(c.assignee);
-        found.insert((c.contact, c.number), Found { id: c.id, snoozed });
-    }
+    note_open(&mut found, open);
 
     // none open: reopen one resolved within the window
     let missing: Vec<(i64, i64)> = wanted

@@ -52,14 +52,20 @@ impl StoreError {
     }
 }
 
+/// What every pool of `database.url` shares: timeouts, no statement logging.
+fn options(settings: &DatabaseSettings) -> ConnectOptions {
+    let mut opts = ConnectOptions::new(settings.url.expose_secret().to_string());
+    opts.acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
+        .connect_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
+        .sqlx_logging(false);
+    opts
+}
+
 /// Opens the pool for `database.url` (SQLite in WAL mode with a busy timeout, or PostgreSQL).
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
-    let mut opts = ConnectOptions::new(settings.url.expose_secret().to_string());
+    let mut opts = options(settings);
     opts.max_connections(settings.max_connections)
         .min_connections(1)
-        .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
-        .connect_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
-        .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
@@ -89,13 +95,10 @@ pub async fn connect_writer(settings: &DatabaseSettings) -> Result<DatabaseConne
     // every few seconds, so they are planned again for the tables as they
     // are (forcing custom plans instead cost a quarter of the throughput)
     let next_replan = std::sync::Arc::new(std::sync::Mutex::new(std::time::Instant::now()));
-    let mut opts = ConnectOptions::new(settings.url.expose_secret().to_string());
+    let mut opts = options(settings);
     opts.max_connections(3)
         .min_connections(2)
-        .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
-        .connect_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
         .test_before_acquire(false)
-        .sqlx_logging(false)
         // the writer's statements differ with the batch size (one text per
         // row count): a statement not in the cache costs a Parse round trip
         .map_sqlx_postgres_opts(|o| o.statement_cache_capacity(WRITER_STATEMENT_CACHE))
