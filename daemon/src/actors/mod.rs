@@ -310,10 +310,10 @@ impl Actors {
             || !rest.events.is_empty()
             || !rest.contacts.is_empty()
         {
-            merge(&mut total, self.inner.deps.ingest.submit(rest).await?);
+            total.absorb(self.inner.deps.ingest.submit(rest).await?);
         }
         for rx in waits {
-            merge(&mut total, rx.await.map_err(|_| IngestError::Stopped)??);
+            total.absorb(rx.await.map_err(|_| IngestError::Stopped)??);
         }
         Ok(total)
     }
@@ -425,16 +425,6 @@ pub enum CommandOutcomeError {
     Actor(#[from] ActorError),
     #[error(transparent)]
     Command(#[from] CommandError),
-}
-
-fn merge(total: &mut WriteOutcome, part: WriteOutcome) {
-    total.inserted.extend(part.inserted);
-    total.duplicates += part.duplicates;
-    total.statuses += part.statuses;
-    total.media += part.media;
-    total.events.extend(part.events);
-    total.opened.extend(part.opened);
-    total.conversations.extend(part.conversations);
 }
 
 /// Conversations looked at per timer sweep.

@@ -45,6 +45,12 @@ impl ContactCache {
         (same_name && recent).then_some(k.id)
     }
 
+    /// What is remembered of the contact `key` (tenant, wa_id).
+    pub fn known(&self, tenant_id: i64, wa_id: &str) -> Option<Known> {
+        let map = self.map.lock().ok()?;
+        map.get(&(tenant_id, wa_id.to_string())).cloned()
+    }
+
     /// Remembers committed rows.
     pub fn remember(&self, rows: impl IntoIterator<Item = ((i64, String), Known)>) {
         if let Ok(mut map) = self.map.lock() {
@@ -63,6 +69,35 @@ impl ContactCache {
             map.clear();
         }
     }
+}
+
+/// The profile name a contact keeps when a notification names it `sent`
+/// for messages up to `sent_at`: the name of the newer side, so a retry
+/// Meta delivers late (days, sometimes) cannot put back an old name. No
+/// name sent keeps the stored one; a side without a time does not lose.
+/// [`name_sql`] is the same rule for the write statements.
+pub fn name_after(
+    stored: Option<&str>,
+    stored_at: Option<DateTime<Utc>>,
+    sent: Option<&str>,
+    sent_at: Option<DateTime<Utc>>,
+) -> Option<String> {
+    let newer = match (sent_at, stored_at) {
+        (Some(new), Some(old)) => new >= old,
+        _ => true,
+    };
+    match sent {
+        Some(name) if newer => Some(name.to_string()),
+        _ => stored.map(str::to_string),
+    }
+}
+
+/// [`name_after`] in SQL, given the SQL of its four inputs.
+pub fn name_sql(stored: &str, stored_at: &str, sent: &str, sent_at: &str) -> String {
+    format!(
+        "CASE WHEN {sent} IS NOT NULL AND ({stored_at} IS NULL OR {sent_at} IS NULL \
+         OR {sent_at} >= {stored_at}) THEN {sent} ELSE {stored} END"
+    )
 }
 
 #[cfg(test)]
@@ -96,5 +131,44 @@ mod tests {
         assert_eq!(cache.fresh_id(&row(Some("Ann"), 160)), None, "stale time");
         cache.clear();
         assert_eq!(cache.fresh_id(&row(Some("Ann"), 130)), None);
+    }
+
+    #[test]
+    fn a_late_retry_does_not_put_back_an_old_name() {
+        let t = |s| DateTime::from_timestamp(s, 0);
+        assert_eq!(
+            name_after(Some("Ann"), t(100), Some("Anna"), t(200)).as_deref(),
+            Some("Anna")
+        );
+        assert_eq!(
+            name_after(Some("Anna"), t(200), Some("Ann"), t(100)).as_deref(),
+            Some("Anna"),
+            "late retry"
+        );
+        assert_eq!(
+            name_after(Some("Ann"), t(100), Some("Anna"), t(100)).as_deref(),
+            Some("Anna"),
+            "same second"
+        );
+        assert_eq!(
+            name_after(Some("Ann"), t(100), None, t(200)).as_deref(),
+            Some("Ann"),
+            "no name sent"
+        );
+        assert_eq!(
+            name_after(None, None, Some("Ann"), t(1)).as_deref(),
+            Some("Ann"),
+            "new contact"
+        );
+        assert_eq!(
+            name_after(Some("Ann"), t(100), Some("Bo"), None).as_deref(),
+            Some("Bo"),
+            "no time sent"
+        );
+        let sql = name_sql("c.name", "c.at", "x.name", "x.at");
+        assert!(
+            sql.contains("x.at >= c.at") && sql.contains("ELSE c.name"),
+            "{sql}"
+        );
     }
 }

@@ -9,6 +9,7 @@
 //! unbounded memory.
 
 pub mod contacts;
+pub mod fast;
 pub mod plan;
 pub mod write;
 
@@ -40,6 +41,9 @@ pub enum IngestError {
 struct Job {
     input: BatchInput,
     reply: oneshot::Sender<Result<WriteOutcome, IngestError>>,
+    /// What an earlier step of this batch already committed of the job
+    /// (the one-statement path, [`fast`]); `input` holds the rest.
+    done: Option<WriteOutcome>,
 }
 
 /// Handle to the writer task; cheap to clone.
@@ -170,7 +174,11 @@ impl Ingestor {
         }
         let (reply, rx) = oneshot::channel();
         self.tx
-            .try_send(Job { input, reply })
+            .try_send(Job {
+                input,
+                reply,
+                done: None,
+            })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => IngestError::Overloaded,
                 mpsc::error::TrySendError::Closed(_) => IngestError::Stopped,
@@ -266,6 +274,14 @@ impl Writer {
     /// Commits a batch; if the batch transaction fails, each job is retried in
     /// its own transaction so one bad notification cannot block the others.
     async fn commit(&self, batch: Vec<Job>) {
+        let batch = if self.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            self.commit_fast(batch).await
+        } else {
+            batch
+        };
+        if batch.is_empty() {
+            return;
+        }
         let started = Instant::now();
         let n = batch.len();
         let mut merged = BatchInput::default();
@@ -284,7 +300,8 @@ impl Writer {
                 let replied = Instant::now();
                 self.publish(&outcome);
                 for job in batch {
-                    let _ = job.reply.send(Ok(outcome_for(&job.input, &outcome)));
+                    let mine = outcome_for(&job.input, &outcome);
+                    let _ = job.reply.send(Ok(with_done(job.done, mine)));
                 }
                 self.metrics
                     .ingest_step_seconds
@@ -301,7 +318,7 @@ impl Writer {
                         self.observe(started, 1, m, o);
                         self.publish(o);
                     }
-                    let _ = job.reply.send(res);
+                    let _ = job.reply.send(res.map(|o| with_done(job.done, o)));
                 }
             }
             Err(e) => {
@@ -311,6 +328,77 @@ impl Writer {
                 }
             }
         }
+    }
+
+    /// PostgreSQL: writes the jobs [`fast::eligible`] for the one-statement
+    /// path and answers those it completed; returns the others, and those
+    /// with messages it left (retries, conversations not open), for the
+    /// transaction path. When the statement fails nothing was committed and
+    /// every job goes on.
+    async fn commit_fast(&self, batch: Vec<Job>) -> Vec<Job> {
+        let started = Instant::now();
+        let (fast, mut rest): (Vec<Job>, Vec<Job>) = batch
+            .into_iter()
+            .partition(|j| j.done.is_none() && fast::eligible(&j.input, &self.opts.contacts));
+        if fast.is_empty() {
+            return rest;
+        }
+        let mut merged = BatchInput::default();
+        for job in &fast {
+            merged.contacts.extend(job.input.contacts.iter().cloned());
+            merged.inbound.extend(job.input.inbound.iter().cloned());
+        }
+        let mut steps = write::Steps::start();
+        let plan = plan::plan(merged);
+        steps.lap("plan");
+        let mut outcome = match fast::write(&self.db, &plan, &self.opts).await {
+            Ok(o) => o,
+            Err(e) => {
+                match &e {
+                    fast::FastError::NotWritten(_) => {
+                        tracing::warn!(error = %e, "one-statement ingest failed; the batch goes the transaction way")
+                    }
+                    fast::FastError::Unread(_) => {
+                        tracing::error!(error = %e, "one-statement ingest committed but its answer was unreadable; the transaction way reports its messages as duplicates")
+                    }
+                }
+                rest.extend(fast);
+                return rest;
+            }
+        };
+        steps.laps.append(&mut outcome.steps.laps);
+        outcome.steps = steps;
+        self.opts
+            .contacts
+            .remember(outcome.contacts.iter().cloned());
+        self.observe(started, fast.len(), outcome.inserted.len(), &outcome);
+        let replied = Instant::now();
+        self.publish(&outcome);
+        let stored: std::collections::HashSet<(i64, &str)> = outcome
+            .inserted
+            .iter()
+            .map(|i| (i.tenant_id, i.wamid.as_str()))
+            .collect();
+        for mut job in fast {
+            let mine = WriteOutcome {
+                duplicates: 0,
+                ..outcome_for(&job.input, &outcome)
+            };
+            job.input
+                .inbound
+                .retain(|m| !stored.contains(&(m.tenant_id, m.wamid.as_str())));
+            if job.input.inbound.is_empty() {
+                let _ = job.reply.send(Ok(mine));
+            } else {
+                job.done = Some(mine);
+                rest.push(job);
+            }
+        }
+        self.metrics
+            .ingest_step_seconds
+            .with_label_values(&["publish"])
+            .observe(replied.elapsed().as_secs_f64());
+        rest
     }
 
     async fn write(&self, input: BatchInput) -> Result<WriteOutcome, IngestError> {
@@ -367,6 +455,17 @@ impl Writer {
         for ins in &outcome.inserted {
             m.messages_in.with_label_values(&[ins.kind.as_str()]).inc();
         }
+    }
+}
+
+/// A job's outcome: what an earlier step committed of it plus `rest`.
+fn with_done(done: Option<WriteOutcome>, rest: WriteOutcome) -> WriteOutcome {
+    match done {
+        Some(mut all) => {
+            all.absorb(rest);
+            all
+        }
+        None => rest,
     }
 }
 

@@ -107,6 +107,19 @@ pub struct WriteOutcome {
     pub steps: Steps,
 }
 
+impl WriteOutcome {
+    /// Adds what `part` (another write of the same submission) changed.
+    pub fn absorb(&mut self, part: WriteOutcome) {
+        self.inserted.extend(part.inserted);
+        self.duplicates += part.duplicates;
+        self.statuses += part.statuses;
+        self.media += part.media;
+        self.events.extend(part.events);
+        self.opened.extend(part.opened);
+        self.conversations.extend(part.conversations);
+    }
+}
+
 fn now() -> DateTime<Utc> {
     crate::store::now()
 }
@@ -134,7 +147,7 @@ pub async fn write_plan(
     };
     let t = now();
 
-    // 1. contacts: upsert, keep the newest name and the latest inbound time
+    // 1. contacts: upsert, keep the newer name and the latest inbound time
     //    (contacts the writer committed recently, unchanged, need no write)
     let mut contact_ids: HashMap<(i64, String), i64> = HashMap::new();
     let mut upsert: Vec<&super::plan::ContactRow> = Vec::with_capacity(plan.contacts.len());
@@ -176,7 +189,12 @@ pub async fn write_plan(
             OnConflict::columns([contacts::Column::TenantId, contacts::Column::WaId])
                 .value(
                     contacts::Column::ProfileName,
-                    Expr::cust("COALESCE(excluded.profile_name, contacts.profile_name)"),
+                    Expr::cust(super::contacts::name_sql(
+                        "contacts.profile_name",
+                        "contacts.last_inbound_at",
+                        "excluded.profile_name",
+                        "excluded.last_inbound_at",
+                    )),
                 )
                 .value(contacts::Column::LastInboundAt, Expr::cust(last_inbound))
                 .value(
@@ -1226,27 +1244,38 @@ fn refresh_statement(
         sea_orm::DbBackend::Postgres => "conversations.*",
         _ => "*",
     };
-    let newer =
-        "(conversations.last_inbound_at IS NULL OR conversations.last_inbound_at < v.column3)";
+    let set = refresh_assignments("v.column2", "v.column3", "v.column4", &now);
     let text = format!(
-        "UPDATE conversations SET \
-         last_inbound_at = CASE WHEN {newer} THEN v.column3 ELSE conversations.last_inbound_at END, \
-         window_expires_at = CASE WHEN {newer} THEN v.column4 ELSE conversations.window_expires_at END, \
+        "UPDATE conversations SET {set} \
+         FROM (VALUES {rows}) AS v WHERE conversations.id = v.column1 \
+         RETURNING {returning}"
+    );
+    sql.statement(text)
+}
+
+/// The `SET` list of a conversation refresh, given the SQL of the batch's
+/// first and last message time in it, the end of the window the last one
+/// opens, and now. Only columns outside every index change, so PostgreSQL
+/// updates the row in place (HOT) unless a new wait moves `next_timer_at`.
+pub(super) fn refresh_assignments(first: &str, last: &str, window_end: &str, now: &str) -> String {
+    let newer = format!(
+        "(conversations.last_inbound_at IS NULL OR conversations.last_inbound_at < {last})"
+    );
+    format!(
+        "last_inbound_at = CASE WHEN {newer} THEN {last} ELSE conversations.last_inbound_at END, \
+         window_expires_at = CASE WHEN {newer} THEN {window_end} ELSE conversations.window_expires_at END, \
          window_warned_at = CASE WHEN {newer} THEN NULL ELSE conversations.window_warned_at END, \
          window_closed_at = CASE WHEN {newer} THEN NULL ELSE conversations.window_closed_at END, \
          next_timer_at = CASE WHEN conversations.awaiting_reply_since IS NULL \
              OR conversations.next_timer_at IS NULL THEN {now} ELSE conversations.next_timer_at END, \
          awaiting_reply_since = COALESCE(conversations.awaiting_reply_since, \
              CASE WHEN conversations.last_outbound_at IS NOT NULL \
-             AND v.column2 < conversations.last_outbound_at THEN \
-             CASE WHEN v.column3 > conversations.last_outbound_at THEN v.column3 \
+             AND {first} < conversations.last_outbound_at THEN \
+             CASE WHEN {last} > conversations.last_outbound_at THEN {last} \
              ELSE conversations.last_outbound_at END \
-             ELSE v.column2 END), \
-         updated_at = {now} \
-         FROM (VALUES {rows}) AS v WHERE conversations.id = v.column1 \
-         RETURNING {returning}"
-    );
-    sql.statement(text)
+             ELSE {first} END), \
+         updated_at = {now}"
+    )
 }
 
 /// Stores the next timer deadline of each refreshed conversation (the
@@ -1262,17 +1291,7 @@ async fn plan_timers(
     policy: &crate::actors::timers::Policy,
     t: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let mut changed: Vec<(i64, Option<DateTime<Utc>>)> = Vec::new();
-    for c in rows.iter_mut() {
-        let next = crate::actors::timers::next_deadline(c, policy);
-        let early_enough = c
-            .next_timer_at
-            .is_some_and(|stored| stored > t && next.is_some_and(|n| stored <= n));
-        if c.next_timer_at != next && !early_enough {
-            c.next_timer_at = next;
-            changed.push((c.id, next));
-        }
-    }
+    let changed = timer_changes(rows, policy, t);
     let backend = txn.get_database_backend();
     for chunk in chunks(&changed) {
         let mut sql = Sql::new(backend);
@@ -1288,6 +1307,27 @@ async fn plan_timers(
         txn.execute_raw(sql.statement(text)).await?;
     }
     Ok(())
+}
+
+/// The deadlines [`plan_timers`] stores: `(conversation, next timer)` for
+/// each row whose stored one must change; `rows` get the new value.
+pub(super) fn timer_changes(
+    rows: &mut [conversations::Model],
+    policy: &crate::actors::timers::Policy,
+    t: DateTime<Utc>,
+) -> Vec<(i64, Option<DateTime<Utc>>)> {
+    let mut changed = Vec::new();
+    for c in rows.iter_mut() {
+        let next = crate::actors::timers::next_deadline(c, policy);
+        let early_enough = c
+            .next_timer_at
+            .is_some_and(|stored| stored > t && next.is_some_and(|n| stored <= n));
+        if c.next_timer_at != next && !early_enough {
+            c.next_timer_at = next;
+            changed.push((c.id, next));
+        }
+    }
+    changed
 }
 
 /// The tenants among `tenants` with an active chatbot flow.

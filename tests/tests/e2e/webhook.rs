@@ -308,6 +308,126 @@ async fn retries_are_stored_once(backend: Backend) {
     app.stop().await;
 }
 
+/// `f01_text.json` as message `wamid` of kind `kind` sent at `ts` by a
+/// customer who calls themself `name`.
+fn customer_message(wamid: &str, ts: i64, name: &str, kind: &str) -> String {
+    let mut n: Value = serde_json::from_str(&fixture("f01_text.json")).expect("fixture");
+    let value = &mut n["entry"][0]["changes"][0]["value"];
+    value["contacts"][0]["profile"]["name"] = json!(name);
+    let m = &mut value["messages"][0];
+    m["id"] = json!(wamid);
+    m["timestamp"] = json!(ts.to_string());
+    if kind == "image" {
+        m["type"] = json!("image");
+        m["image"] = json!({"mime_type": "image/jpeg", "sha256": "abc", "id": "media-of-known"});
+        m.as_object_mut().map(|o| o.remove("text"));
+    }
+    n.to_string()
+}
+
+/// Messages of a customer the writer knows (on PostgreSQL: the
+/// one-statement path) keep every promise of the others: stored once,
+/// conversation refreshed, media queued, contact updated, events numbered
+/// without gaps, retries reported as duplicates.
+async fn known_customers_keep_every_promise(backend: Backend) {
+    let (app, tenant) = app_with_number(backend).await;
+    let ts = 1_749_416_383;
+    assert_eq!(
+        post(
+            &app,
+            &customer_message("wamid.K0", ts, "Sheena Nelson", "text"),
+            Some(APP_SECRET)
+        )
+        .await,
+        200
+    );
+    let later = [
+        customer_message("wamid.K1", ts + 10, "Sheena Nelson", "text"),
+        customer_message("wamid.K2", ts + 20, "Sheena N.", "image"),
+    ];
+    for body in &later {
+        assert_eq!(post(&app, body, Some(APP_SECRET)).await, 200);
+    }
+    // Meta retries one of them
+    assert_eq!(post(&app, &later[0], Some(APP_SECRET)).await, 200);
+
+    assert_eq!(message_count(&app).await, 3);
+    let conversations = entity::conversations::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("conversations");
+    assert_eq!(conversations.len(), 1, "one conversation");
+    let c = &conversations[0];
+    assert_eq!(c.last_inbound_at.map(|t| t.timestamp()), Some(ts + 20));
+    assert_eq!(
+        c.window_expires_at.map(|t| t.timestamp()),
+        Some(ts + 20 + 86_400)
+    );
+    let image = entity::messages::Entity::find()
+        .filter(entity::messages::Column::WaMessageId.eq("wamid.K2"))
+        .one(&app.db)
+        .await
+        .expect("image")
+        .expect("image stored");
+    assert_eq!(image.conversation_id, c.id);
+    let media = entity::media_files::Entity::find()
+        .filter(entity::media_files::Column::MessageId.eq(image.id))
+        .all(&app.db)
+        .await
+        .expect("media");
+    assert_eq!(media.len(), 1);
+    assert_eq!(media[0].media_id, "media-of-known");
+    let contact = entity::contacts::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("contact")
+        .expect("stored");
+    assert_eq!(contact.profile_name.as_deref(), Some("Sheena N."));
+    assert_eq!(
+        contact.last_inbound_at.map(|t| t.timestamp()),
+        Some(ts + 20)
+    );
+
+    let events = entity::event_log::Entity::find()
+        .filter(entity::event_log::Column::TenantId.eq(tenant))
+        .all(&app.db)
+        .await
+        .expect("events");
+    let mut seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    seqs.sort_unstable();
+    let first = seqs.first().copied().unwrap_or_default();
+    assert_eq!(
+        seqs,
+        (first..first + seqs.len() as i64).collect::<Vec<_>>(),
+        "no gaps, no repeats"
+    );
+    let added: Vec<&Value> = events
+        .iter()
+        .filter(|e| e.kind == "message_added")
+        .map(|e| &e.payload)
+        .collect();
+    assert_eq!(added.len(), 3, "one message_added per stored message");
+    assert!(
+        added
+            .iter()
+            .any(|p| p["message_id"] == json!(image.id) && p["conversation_id"] == json!(c.id)),
+        "{added:?}"
+    );
+
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains("switchboard_webhooks_total{result=\"duplicate\"} 1"),
+        "the retry is a duplicate: {metrics}"
+    );
+    if backend == Backend::Postgres {
+        assert!(
+            metrics.contains("switchboard_ingest_step_seconds_count{step=\"write\"}"),
+            "PostgreSQL wrote the known customer's messages in one statement"
+        );
+    }
+    app.stop().await;
+}
+
 fn status_notification(wamid: &str, status: &str, ts: i64) -> String {
     let mut s = json!({"id": wamid, "status": status, "timestamp": ts.to_string(), "recipient_id": "16315551234"});
     if status == "failed" {
@@ -449,6 +569,7 @@ backends!(
     bad_input_is_refused,
     every_message_type_is_stored,
     retries_are_stored_once,
+    known_customers_keep_every_promise,
     nul_characters_are_stored_without_them,
     statuses_never_move_backwards,
 );

@@ -1,0 +1,495 @@
+//! PostgreSQL's one-statement write for the common batch: new messages from
+//! customers the writer already knows, to their open conversations.
+//!
+//! One data-modifying statement, committed on its own (one round trip, one
+//! WAL flush), with the batch bound as one array per column (so its text,
+//! and PostgreSQL's plan of it, is the same for every batch), inserts the messages, refreshes their conversations, touches
+//! contacts whose stored inbound time went stale, queues media downloads and
+//! appends a `message_added` event per message with the tenant's next
+//! sequence numbers. [`super::write::write_plan`] does the same in seven
+//! round trips inside a transaction; it still takes whatever this path
+//! leaves: a retried wamid (the insert skips it), a customer without an open
+//! conversation or with a snoozed one, a customer the writer does not know,
+//! statuses, templates and events. Messages are only written where the
+//! conversation is open, so nothing here opens, reopens or wakes one.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use entity::conversations;
+use sea_orm::{DatabaseConnection, DbErr, FromQueryResult, sqlx};
+
+use super::contacts::{ContactCache, Known, name_after, name_sql};
+use super::plan::{BatchInput, BatchPlan, InboundRow};
+use super::write::{
+    Inserted, SERVICE_WINDOW, Steps, WriteOptions, WriteOutcome, refresh_assignments, timer_changes,
+};
+use crate::bus::{Event, EventKind};
+
+/// Whether `input` can take this path: inbound messages only, from senders
+/// the writer knows.
+pub fn eligible(input: &BatchInput, contacts: &ContactCache) -> bool {
+    !input.inbound.is_empty()
+        && input.statuses.is_empty()
+        && input.templates.is_empty()
+        && input.accepted.is_empty()
+        && input.events.is_empty()
+        && input
+            .inbound
+            .iter()
+            .all(|m| contacts.known(m.tenant_id, &m.from).is_some())
+        && input
+            .contacts
+            .iter()
+            .all(|c| contacts.known(c.tenant_id, &c.wa_id).is_some())
+}
+
+/// What a stale contact's row gets: the newest profile name sent (if any)
+/// and the latest inbound time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Touch {
+    name: Option<String>,
+    at: Option<DateTime<Utc>>,
+    /// The row as it is after the write, for the contact cache.
+    after: Known,
+}
+
+/// One message of the statement.
+struct Row<'a> {
+    ord: i64,
+    m: &'a InboundRow,
+    contact: i64,
+    /// Set on the first message of a contact whose row needs a write.
+    touch: Option<&'a Touch>,
+}
+
+/// Why the one-statement write gave up.
+#[derive(Debug, thiserror::Error)]
+pub enum FastError {
+    /// Nothing was committed: the caller writes the whole batch the usual way.
+    #[error("nothing written: {0}")]
+    NotWritten(DbErr),
+    /// The statement committed but its answer could not be read. The usual
+    /// way then finds those messages stored and reports them as duplicates
+    /// (nothing lost or stored twice; their events are in the log for
+    /// subscribers, who fill gaps from it).
+    #[error("written, answer unreadable: {0}")]
+    Unread(DbErr),
+}
+
+/// Writes `plan` (inbound messages and their contacts only, every contact
+/// known to `opts.contacts`); returns what it stored. A message it did not
+/// store is not in `inserted`: the caller writes those the usual way.
+pub async fn write(
+    db: &DatabaseConnection,
+    plan: &BatchPlan,
+    opts: &WriteOptions,
+) -> Result<WriteOutcome, FastError> {
+    let t = crate::store::now();
+    let mut out = WriteOutcome {
+        steps: Steps::start(),
+        ..Default::default()
+    };
+    let mut ids: HashMap<(i64, &str), i64> = HashMap::new();
+    let mut touches: HashMap<(i64, &str), Touch> = HashMap::new();
+    for c in &plan.contacts {
+        let known = opts.contacts.known(c.tenant_id, &c.wa_id).ok_or_else(|| {
+            FastError::NotWritten(DbErr::Custom(format!("contact {} is not known", c.wa_id)))
+        })?;
+        ids.insert((c.tenant_id, &c.wa_id), known.id);
+        if opts.contacts.fresh_id(c).is_none() {
+            let after = Known {
+                id: known.id,
+                name: name_after(
+                    known.name.as_deref(),
+                    known.last_inbound_at,
+                    c.profile_name.as_deref(),
+                    c.last_inbound_at,
+                ),
+                last_inbound_at: known.last_inbound_at.max(c.last_inbound_at),
+            };
+            touches.insert(
+                (c.tenant_id, &c.wa_id),
+                Touch {
+                    name: c.profile_name.clone(),
+                    at: c.last_inbound_at,
+                    after,
+                },
+            );
+        }
+    }
+    let mut touched: HashSet<(i64, &str)> = HashSet::new();
+    let mut rows = Vec::with_capacity(plan.inbound.len());
+    for (ord, m) in plan.inbound.iter().enumerate() {
+        let key = (m.tenant_id, m.from.as_str());
+        let contact = *ids.get(&key).ok_or_else(|| {
+            FastError::NotWritten(DbErr::Custom(format!("contact {} is not known", m.from)))
+        })?;
+        rows.push(Row {
+            ord: i64::try_from(ord).unwrap_or(i64::MAX),
+            m,
+            contact,
+            touch: touches.get(&key).filter(|_| touched.insert(key)),
+        });
+    }
+
+    let found = execute(db, &rows, t).await.map_err(FastError::NotWritten)?;
+    out.steps.lap("write");
+    read_back(&mut out, &found, plan, touches, t).map_err(FastError::Unread)?;
+
+    // the next timer deadlines: a hint for the sweep (the refresh already
+    // marked a new wait "look now"), so a failure here loses nothing
+    let changed = timer_changes(&mut out.conversations, &opts.timers, t);
+    if let Err(e) = store_timers(db, &changed, t).await {
+        tracing::warn!(error = %e, "storing the next timer deadlines failed; the sweep looks now");
+    }
+    out.steps.lap("timers");
+    Ok(out)
+}
+
+/// Fills `out` from the statement's answer `found`.
+fn read_back(
+    out: &mut WriteOutcome,
+    found: &[sea_orm::QueryResult],
+    plan: &BatchPlan,
+    touches: HashMap<(i64, &str), Touch>,
+    t: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut stored_for: HashSet<(i64, &str)> = HashSet::new();
+    let mut refreshed: HashSet<i64> = HashSet::new();
+    for row in found {
+        let ord: i64 = row.try_get("", "m_ord")?;
+        let m = usize::try_from(ord)
+            .ok()
+            .and_then(|i| plan.inbound.get(i))
+            .ok_or_else(|| DbErr::Custom(format!("unknown message {ord} returned")))?;
+        let id: i64 = row.try_get("", "m_id")?;
+        let tenant_id: i64 = row.try_get("", "m_tenant")?;
+        let conversation_id: i64 = row.try_get("", "m_conversation")?;
+        out.inserted.push(Inserted {
+            id,
+            tenant_id,
+            conversation_id,
+            wamid: m.wamid.clone(),
+            kind: m.kind.clone(),
+        });
+        out.events.push(Event {
+            tenant_id,
+            seq: row.try_get("", "m_seq")?,
+            at: t,
+            kind: EventKind::MessageAdded {
+                message_id: id,
+                conversation_id,
+            },
+        });
+        out.media += usize::from(m.media_id.is_some());
+        stored_for.insert((m.tenant_id, m.from.as_str()));
+        // the refreshed conversation, once (several messages may share it)
+        if row.try_get::<Option<i64>>("", "id")?.is_some() && refreshed.insert(conversation_id) {
+            out.conversations
+                .push(conversations::Model::from_query_result(row, "")?);
+        }
+    }
+    // only contacts that certainly exist (a message of theirs went in)
+    out.contacts = touches
+        .into_iter()
+        .filter(|(key, _)| stored_for.contains(key))
+        .map(|((tenant, wa_id), touch)| ((tenant, wa_id.to_string()), touch.after))
+        .collect();
+    Ok(())
+}
+
+/// The statement's text: the same for every batch, so PostgreSQL parses
+/// and plans it once per cached statement instead of once per row count
+/// (as a `VALUES` list of bound rows would need). Binds: `$1` now, then one
+/// array per message column, in [`Arrays`] order. Result rows, one per
+/// stored message in (tenant, sequence) order: `m_id`, `m_tenant`,
+/// `m_conversation`, `m_ord` (the message's index in the plan), `m_seq`,
+/// then the refreshed conversation's columns (null when it was not
+/// refreshed).
+static STATEMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let now = "$1";
+    let window_end = format!(
+        "(w.last_at + interval '{} seconds')",
+        SERVICE_WINDOW.num_seconds()
+    );
+    let set = refresh_assignments("w.first_at", "w.last_at", &window_end, now);
+    let name = name_sql(
+        "contacts.profile_name",
+        "contacts.last_inbound_at",
+        "v.touch_name",
+        "v.touch_at",
+    );
+    let added = EventKind::MessageAdded {
+        message_id: 0,
+        conversation_id: 0,
+    }
+    .name();
+    format!(
+        "WITH v AS (SELECT * FROM unnest($2::int8[], $3::int8[], $4::int8[], $5::int8[], \
+                 $6::text[], $7::text[], $8::jsonb[], $9::timestamptz[], $10::text[], \
+                 $11::bool[], $12::text[], $13::timestamptz[]) \
+             AS u (ord, tenant_id, contact_id, number_id, wamid, kind, content, sent_at, \
+                 media_id, touch, touch_name, touch_at)), \
+         c AS (UPDATE contacts SET profile_name = {name}, \
+             last_inbound_at = CASE WHEN contacts.last_inbound_at IS NULL \
+                 OR v.touch_at > contacts.last_inbound_at THEN v.touch_at \
+                 ELSE contacts.last_inbound_at END, \
+             updated_at = {now} \
+             FROM v WHERE v.touch AND contacts.id = v.contact_id AND contacts.tenant_id = v.tenant_id), \
+         m AS (INSERT INTO messages (tenant_id, conversation_id, contact_id, direction, \
+                 wa_message_id, kind, content, status, wa_timestamp, created_at) \
+             SELECT v.tenant_id, o.id, v.contact_id, 'inbound', v.wamid, v.kind, v.content, \
+                 'received', v.sent_at, {now} \
+             FROM v JOIN conversations o ON o.tenant_id = v.tenant_id \
+                 AND o.contact_id = v.contact_id AND o.whatsapp_number_id = v.number_id \
+                 AND o.status <> 'resolved' AND o.status <> 'snoozed' \
+             ORDER BY v.ord \
+             ON CONFLICT (tenant_id, wa_message_id) DO NOTHING \
+             RETURNING id, tenant_id, conversation_id, wa_message_id), \
+         x AS (SELECT m.id, m.tenant_id, m.conversation_id, v.ord, v.sent_at, v.media_id, \
+                 row_number() OVER (PARTITION BY m.tenant_id ORDER BY v.ord) AS rn, \
+                 count(*) OVER (PARTITION BY m.tenant_id) AS n \
+             FROM m JOIN v ON v.tenant_id = m.tenant_id AND v.wamid = m.wa_message_id), \
+         r AS (UPDATE conversations SET {set} \
+             FROM (SELECT conversation_id, min(sent_at) AS first_at, max(sent_at) AS last_at \
+                 FROM x GROUP BY conversation_id) AS w \
+             WHERE conversations.id = w.conversation_id \
+             RETURNING conversations.*), \
+         s AS (INSERT INTO event_sequences (tenant_id, last_seq) \
+             SELECT tenant_id, count(*) FROM x GROUP BY tenant_id ORDER BY tenant_id \
+             ON CONFLICT (tenant_id) DO UPDATE \
+                 SET last_seq = event_sequences.last_seq + excluded.last_seq \
+             RETURNING tenant_id, last_seq), \
+         y AS (SELECT x.*, s.last_seq - x.n + x.rn AS seq FROM x JOIN s ON s.tenant_id = x.tenant_id), \
+         e AS (INSERT INTO event_log (tenant_id, seq, kind, payload, created_at) \
+             SELECT tenant_id, seq, '{added}', jsonb_build_object('type', '{added}', \
+                 'message_id', id, 'conversation_id', conversation_id), {now} FROM y), \
+         f AS (INSERT INTO media_files (tenant_id, message_id, media_id, status, created_at, updated_at) \
+             SELECT tenant_id, id, media_id, 'pending', {now}, {now} FROM x WHERE media_id IS NOT NULL \
+             ON CONFLICT (message_id) DO NOTHING) \
+         SELECT y.id AS m_id, y.tenant_id AS m_tenant, y.conversation_id AS m_conversation, \
+             y.ord AS m_ord, y.seq AS m_seq, r.* \
+         FROM y LEFT JOIN r ON r.id = y.conversation_id ORDER BY y.tenant_id, y.seq"
+    )
+});
+
+/// The statement's message columns, one array each (`$2`…`$13`).
+#[derive(Default)]
+struct Arrays<'a> {
+    ord: Vec<i64>,
+    tenant: Vec<i64>,
+    contact: Vec<i64>,
+    number: Vec<i64>,
+    wamid: Vec<&'a str>,
+    kind: Vec<&'a str>,
+    content: Vec<sqlx::types::Json<&'a serde_json::Value>>,
+    sent_at: Vec<DateTime<Utc>>,
+    media_id: Vec<Option<&'a str>>,
+    touch: Vec<bool>,
+    touch_name: Vec<Option<&'a str>>,
+    touch_at: Vec<Option<DateTime<Utc>>>,
+}
+
+impl<'a> Arrays<'a> {
+    fn of(rows: &[Row<'a>]) -> Self {
+        let mut a = Arrays::default();
+        for r in rows {
+            a.ord.push(r.ord);
+            a.tenant.push(r.m.tenant_id);
+            a.contact.push(r.contact);
+            a.number.push(r.m.number_id);
+            a.wamid.push(&r.m.wamid);
+            a.kind.push(&r.m.kind);
+            a.content.push(sqlx::types::Json(&*r.m.content));
+            a.sent_at.push(r.m.sent_at);
+            a.media_id.push(r.m.media_id.as_deref());
+            a.touch.push(r.touch.is_some());
+            a.touch_name.push(r.touch.and_then(|tc| tc.name.as_deref()));
+            a.touch_at.push(r.touch.and_then(|tc| tc.at));
+        }
+        a
+    }
+}
+
+/// Runs the statement for `rows` on its own (one round trip, one commit).
+async fn execute(
+    db: &DatabaseConnection,
+    rows: &[Row<'_>],
+    t: DateTime<Utc>,
+) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+    let a = Arrays::of(rows);
+    let found = sqlx::query(STATEMENT.as_str())
+        .bind(t)
+        .bind(&a.ord)
+        .bind(&a.tenant)
+        .bind(&a.contact)
+        .bind(&a.number)
+        .bind(&a.wamid)
+        .bind(&a.kind)
+        .bind(&a.content)
+        .bind(&a.sent_at)
+        .bind(&a.media_id)
+        .bind(&a.touch)
+        .bind(&a.touch_name)
+        .bind(&a.touch_at)
+        .fetch_all(db.get_postgres_connection_pool())
+        .await
+        .map_err(|e| DbErr::Query(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e))))?;
+    Ok(found.into_iter().map(sea_orm::QueryResult::from).collect())
+}
+
+/// Stores the next timer deadlines `(conversation, at)` in one statement
+/// (the same text for any number of them), after the batch committed. A
+/// conversation changed since (its `updated_at` is no longer the refresh's
+/// `refreshed_at`: a reply, a command, another daemon) keeps what its
+/// change stored, which was computed from a newer row.
+async fn store_timers(
+    db: &DatabaseConnection,
+    changed: &[(i64, Option<DateTime<Utc>>)],
+    refreshed_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let (ids, at): (Vec<i64>, Vec<Option<DateTime<Utc>>>) = changed.iter().copied().unzip();
+    sqlx::query(
+        "UPDATE conversations SET next_timer_at = v.at \
+         FROM unnest($1::int8[], $2::timestamptz[]) AS v (id, at) \
+         WHERE conversations.id = v.id AND conversations.updated_at = $3",
+    )
+    .bind(&ids)
+    .bind(&at)
+    .bind(refreshed_at)
+    .execute(db.get_postgres_connection_pool())
+    .await
+    .map_err(|e| DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e))))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::ingest::plan::{ContactRow, StatusRow};
+
+    fn inbound(from: &str, wamid: &str) -> InboundRow {
+        InboundRow {
+            tenant_id: 1,
+            number_id: 2,
+            from: from.into(),
+            wamid: wamid.into(),
+            kind: "text".into(),
+            content: Arc::new(serde_json::json!({"body": "hi"})),
+            sent_at: DateTime::from_timestamp(100, 0).unwrap_or_default(),
+            media_id: None,
+        }
+    }
+
+    #[test]
+    fn the_event_the_statement_builds_is_the_one_the_bus_carries() {
+        // the statement writes kind and payload of `message_added` itself
+        let kind = EventKind::MessageAdded {
+            message_id: 5,
+            conversation_id: 9,
+        };
+        assert_eq!(
+            serde_json::to_value(&kind).ok(),
+            Some(serde_json::json!({
+                "type": kind.name(), "message_id": 5, "conversation_id": 9
+            }))
+        );
+    }
+
+    #[test]
+    fn only_inbound_from_known_senders_is_eligible() {
+        let cache = ContactCache::default();
+        let one = || BatchInput {
+            inbound: vec![inbound("49", "w1")],
+            ..Default::default()
+        };
+        let input = one();
+        assert!(!eligible(&input, &cache), "unknown sender");
+        cache.remember([(
+            (1, "49".to_string()),
+            Known {
+                id: 7,
+                name: None,
+                last_inbound_at: None,
+            },
+        )]);
+        assert!(eligible(&input, &cache));
+        let mut with_status = one();
+        with_status.statuses.push(StatusRow {
+            tenant_id: 1,
+            wamid: "w0".into(),
+            status: "read".into(),
+            error_code: None,
+            error_title: None,
+            at: DateTime::from_timestamp(100, 0).unwrap_or_default(),
+            payload: Arc::new(serde_json::Value::Null),
+        });
+        assert!(!eligible(&with_status, &cache), "statuses");
+        let mut other_contact = one();
+        other_contact.contacts.push(ContactRow {
+            tenant_id: 1,
+            wa_id: "50".into(),
+            profile_name: None,
+            last_inbound_at: None,
+        });
+        assert!(!eligible(&other_contact, &cache), "unknown contact");
+        let mut other_tenant = input;
+        other_tenant.inbound[0].tenant_id = 2;
+        assert!(
+            !eligible(&other_tenant, &cache),
+            "known in another tenant only"
+        );
+        assert!(!eligible(&BatchInput::default(), &cache), "nothing inbound");
+    }
+
+    #[test]
+    fn one_array_per_column_one_element_per_message_and_one_touch_per_contact() {
+        let a = inbound("49", "w1");
+        let mut b = inbound("49", "w2");
+        b.media_id = Some("m2".into());
+        let touch = Touch {
+            name: Some("Ann".into()),
+            at: DateTime::from_timestamp(100, 0),
+            after: Known {
+                id: 7,
+                name: Some("Ann".into()),
+                last_inbound_at: DateTime::from_timestamp(100, 0),
+            },
+        };
+        let rows = [
+            Row {
+                ord: 0,
+                m: &a,
+                contact: 7,
+                touch: Some(&touch),
+            },
+            Row {
+                ord: 1,
+                m: &b,
+                contact: 7,
+                touch: None,
+            },
+        ];
+        let arrays = Arrays::of(&rows);
+        assert_eq!(arrays.ord, [0, 1]);
+        assert_eq!(arrays.wamid, ["w1", "w2"]);
+        assert_eq!(arrays.media_id, [None, Some("m2")]);
+        assert_eq!(arrays.touch, [true, false]);
+        assert_eq!(arrays.touch_name, [Some("Ann"), None]);
+        assert_eq!(arrays.touch_at, [DateTime::from_timestamp(100, 0), None]);
+        assert_eq!(arrays.content.len(), 2);
+    }
+
+    #[test]
+    fn the_statement_uses_exactly_its_thirteen_binds() {
+        assert!(STATEMENT.contains("$13::timestamptz[]"));
+        assert!(!STATEMENT.contains("$14"));
+        assert!(STATEMENT.contains("updated_at = $1"), "now is $1");
+    }
+}
