@@ -135,7 +135,7 @@ pub async fn write(
 
     let found = execute(db, &rows, t).await.map_err(FastError::NotWritten)?;
     out.steps.lap("write");
-    read_back(&mut out, &found, plan, touches, t).map_err(FastError::Unread)?;
+    read_back(&mut out, found, plan, touches, t).map_err(FastError::Unread)?;
 
     // the next timer deadlines: a hint for the sweep (the refresh already
     // marked a new wait "look now"), so a failure here loses nothing
@@ -147,25 +147,87 @@ pub async fn write(
     Ok(out)
 }
 
+/// A message the statement stored: tenant, conversation, id, index in the plan.
+type StoredMessage = (i64, i64, i64, i64);
+
+/// The event sequence number of each stored message: per tenant, the
+/// statement took `n` numbers ending at `last`, in plan order (as its
+/// `event_log` insert numbered them). Errs when the messages of a tenant do
+/// not add up to its `n`.
+fn number_events(
+    mut stored: Vec<StoredMessage>,
+    tenants: &HashMap<i64, (i64, i64)>,
+) -> Result<Vec<(StoredMessage, i64)>, String> {
+    stored.sort_unstable_by_key(|&(tenant, _, _, ord)| (tenant, ord));
+    let mut out = Vec::with_capacity(stored.len());
+    let mut i = 0;
+    while i < stored.len() {
+        let tenant = stored[i].0;
+        let run = stored[i..].iter().take_while(|m| m.0 == tenant).count();
+        let &(last, n) = tenants
+            .get(&tenant)
+            .ok_or_else(|| format!("no sequence returned for tenant {tenant}"))?;
+        if i64::try_from(run).ok() != Some(n) {
+            return Err(format!(
+                "tenant {tenant}: {run} messages returned, {n} numbered"
+            ));
+        }
+        let first = last - n + 1;
+        for (k, m) in stored[i..i + run].iter().enumerate() {
+            out.push((*m, first + i64::try_from(k).unwrap_or(i64::MAX)));
+        }
+        i += run;
+    }
+    Ok(out)
+}
+
 /// Fills `out` from the statement's answer `found`.
 fn read_back(
     out: &mut WriteOutcome,
-    found: &[sea_orm::QueryResult],
+    found: Vec<sqlx::postgres::PgRow>,
     plan: &BatchPlan,
     touches: HashMap<(i64, &str), Touch>,
     t: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let mut stored_for: HashSet<(i64, &str)> = HashSet::new();
-    let mut refreshed: HashSet<i64> = HashSet::new();
+    use sqlx::Row;
+    let mut stored = Vec::new();
+    let mut tenants: HashMap<i64, (i64, i64)> = HashMap::new();
     for row in found {
-        let ord: i64 = row.try_get("", "m_ord")?;
+        let tenant: i64 = row.try_get("tenant_id").map_err(db_err)?;
+        let conversation: i64 = row.try_get("id").map_err(db_err)?;
+        let ids: Vec<i64> = row.try_get("m_ids").map_err(db_err)?;
+        let ords: Vec<i64> = row.try_get("m_ords").map_err(db_err)?;
+        if ids.len() != ords.len() {
+            return Err(DbErr::Custom(
+                "message ids and indexes differ in length".into(),
+            ));
+        }
+        tenants.insert(
+            tenant,
+            (
+                row.try_get("m_last_seq").map_err(db_err)?,
+                row.try_get("m_count").map_err(db_err)?,
+            ),
+        );
+        stored.extend(
+            ids.into_iter()
+                .zip(ords)
+                .map(|(id, ord)| (tenant, conversation, id, ord)),
+        );
+        out.conversations
+            .push(conversations::Model::from_query_result(
+                &sea_orm::QueryResult::from(row),
+                "",
+            )?);
+    }
+    let mut stored_for: HashSet<(i64, &str)> = HashSet::new();
+    for ((tenant_id, conversation_id, id, ord), seq) in
+        number_events(stored, &tenants).map_err(DbErr::Custom)?
+    {
         let m = usize::try_from(ord)
             .ok()
             .and_then(|i| plan.inbound.get(i))
             .ok_or_else(|| DbErr::Custom(format!("unknown message {ord} returned")))?;
-        let id: i64 = row.try_get("", "m_id")?;
-        let tenant_id: i64 = row.try_get("", "m_tenant")?;
-        let conversation_id: i64 = row.try_get("", "m_conversation")?;
         out.inserted.push(Inserted {
             id,
             tenant_id,
@@ -175,7 +237,7 @@ fn read_back(
         });
         out.events.push(Event {
             tenant_id,
-            seq: row.try_get("", "m_seq")?,
+            seq,
             at: t,
             kind: EventKind::MessageAdded {
                 message_id: id,
@@ -184,11 +246,6 @@ fn read_back(
         });
         out.media += usize::from(m.media_id.is_some());
         stored_for.insert((m.tenant_id, m.from.as_str()));
-        // the refreshed conversation, once (several messages may share it)
-        if row.try_get::<Option<i64>>("", "id")?.is_some() && refreshed.insert(conversation_id) {
-            out.conversations
-                .push(conversations::Model::from_query_result(row, "")?);
-        }
     }
     // only contacts that certainly exist (a message of theirs went in)
     out.contacts = touches
@@ -199,14 +256,21 @@ fn read_back(
     Ok(())
 }
 
+fn db_err(e: sqlx::Error) -> DbErr {
+    DbErr::Query(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e)))
+}
+
 /// The statement's text: the same for every batch, so PostgreSQL parses
 /// and plans it once per cached statement instead of once per row count
 /// (as a `VALUES` list of bound rows would need). Binds: `$1` now, then one
-/// array per message column, in [`Arrays`] order. Result rows, one per
-/// stored message in (tenant, sequence) order: `m_id`, `m_tenant`,
-/// `m_conversation`, `m_ord` (the message's index in the plan), `m_seq`,
-/// then the refreshed conversation's columns (null when it was not
-/// refreshed).
+/// array per message column, in [`Arrays`] order. One result row per
+/// refreshed conversation: its columns, then `m_ids` and `m_ords` (its
+/// stored messages and their indexes in the plan, in plan order),
+/// `m_last_seq` (the tenant's last event sequence number after this
+/// statement) and `m_count` (the tenant's messages stored by it). Messages
+/// come grouped by conversation, not joined back one by one: with the
+/// generic plan's row estimates (one), that join was a nested loop, its
+/// cost growing with the square of the batch (20 µs a message at 100).
 static STATEMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let now = "$1";
     let window_end = format!(
@@ -251,13 +315,14 @@ static STATEMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
                  row_number() OVER (PARTITION BY m.tenant_id ORDER BY v.ord) AS rn, \
                  count(*) OVER (PARTITION BY m.tenant_id) AS n \
              FROM m JOIN v ON v.tenant_id = m.tenant_id AND v.wamid = m.wa_message_id), \
-         r AS (UPDATE conversations SET {set} \
-             FROM (SELECT conversation_id, min(sent_at) AS first_at, max(sent_at) AS last_at \
-                 FROM x GROUP BY conversation_id) AS w \
-             WHERE conversations.id = w.conversation_id \
-             RETURNING conversations.*), \
+         w AS (SELECT conversation_id, min(sent_at) AS first_at, max(sent_at) AS last_at, \
+                 array_agg(id ORDER BY ord) AS ids, array_agg(ord ORDER BY ord) AS ords \
+             FROM x GROUP BY conversation_id), \
+         r AS (UPDATE conversations SET {set} FROM w WHERE conversations.id = w.conversation_id \
+             RETURNING conversations.*, w.ids AS m_ids, w.ords AS m_ords), \
+         k AS (SELECT tenant_id, count(*) AS n FROM x GROUP BY tenant_id), \
          s AS (INSERT INTO event_sequences (tenant_id, last_seq) \
-             SELECT tenant_id, count(*) FROM x GROUP BY tenant_id ORDER BY tenant_id \
+             SELECT tenant_id, n FROM k ORDER BY tenant_id \
              ON CONFLICT (tenant_id) DO UPDATE \
                  SET last_seq = event_sequences.last_seq + excluded.last_seq \
              RETURNING tenant_id, last_seq), \
@@ -268,9 +333,8 @@ static STATEMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
          f AS (INSERT INTO media_files (tenant_id, message_id, media_id, status, created_at, updated_at) \
              SELECT tenant_id, id, media_id, 'pending', {now}, {now} FROM x WHERE media_id IS NOT NULL \
              ON CONFLICT (message_id) DO NOTHING) \
-         SELECT y.id AS m_id, y.tenant_id AS m_tenant, y.conversation_id AS m_conversation, \
-             y.ord AS m_ord, y.seq AS m_seq, r.* \
-         FROM y LEFT JOIN r ON r.id = y.conversation_id ORDER BY y.tenant_id, y.seq"
+         SELECT r.*, s.last_seq AS m_last_seq, k.n AS m_count \
+         FROM r JOIN s ON s.tenant_id = r.tenant_id JOIN k ON k.tenant_id = r.tenant_id"
     )
 });
 
@@ -317,9 +381,9 @@ async fn execute(
     db: &DatabaseConnection,
     rows: &[Row<'_>],
     t: DateTime<Utc>,
-) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+) -> Result<Vec<sqlx::postgres::PgRow>, DbErr> {
     let a = Arrays::of(rows);
-    let found = sqlx::query(STATEMENT.as_str())
+    sqlx::query(STATEMENT.as_str())
         .bind(t)
         .bind(&a.ord)
         .bind(&a.tenant)
@@ -335,8 +399,7 @@ async fn execute(
         .bind(&a.touch_at)
         .fetch_all(db.get_postgres_connection_pool())
         .await
-        .map_err(|e| DbErr::Query(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e))))?;
-    Ok(found.into_iter().map(sea_orm::QueryResult::from).collect())
+        .map_err(db_err)
 }
 
 /// Stores the next timer deadlines `(conversation, at)` in one statement
@@ -363,7 +426,7 @@ async fn store_timers(
     .bind(refreshed_at)
     .execute(db.get_postgres_connection_pool())
     .await
-    .map_err(|e| DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e))))?;
+    .map_err(db_err)?;
     Ok(())
 }
 
@@ -491,5 +554,32 @@ mod tests {
         assert!(STATEMENT.contains("$13::timestamptz[]"));
         assert!(!STATEMENT.contains("$14"));
         assert!(STATEMENT.contains("updated_at = $1"), "now is $1");
+    }
+
+    #[test]
+    fn events_are_numbered_per_tenant_in_plan_order() {
+        // (tenant, conversation, id, ord), as conversations return them
+        let stored = vec![
+            (1, 10, 101, 2),
+            (2, 20, 201, 1),
+            (1, 11, 102, 0),
+            (1, 10, 103, 3),
+        ];
+        let tenants = HashMap::from([(1, (50, 3)), (2, (7, 1))]);
+        let numbered = number_events(stored, &tenants).expect("numbered");
+        let seqs: Vec<(i64, i64, i64)> = numbered.iter().map(|(m, seq)| (m.0, m.2, *seq)).collect();
+        assert_eq!(
+            seqs,
+            [(1, 102, 48), (1, 101, 49), (1, 103, 50), (2, 201, 7)]
+        );
+        assert!(
+            number_events(vec![(1, 10, 101, 0)], &HashMap::from([(1, (50, 2))])).is_err(),
+            "a message missing from the answer"
+        );
+        assert!(
+            number_events(vec![(3, 1, 1, 0)], &tenants).is_err(),
+            "no sequence"
+        );
+        assert_eq!(number_events(Vec::new(), &tenants), Ok(Vec::new()));
     }
 }

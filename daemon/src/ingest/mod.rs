@@ -93,8 +93,9 @@ impl Ingestor {
         );
         let writer = {
             let (rx, metrics) = (rx.clone(), metrics.clone());
-            move |db: DatabaseConnection, done: oneshot::Sender<()>| Writer {
+            move |db: DatabaseConnection, own_db: bool, done: oneshot::Sender<()>| Writer {
                 db,
+                own_db,
                 bus: bus.clone(),
                 rx: rx.clone(),
                 max,
@@ -110,7 +111,7 @@ impl Ingestor {
             WriterDb::Shared(db) => {
                 let (done, stop) = oneshot::channel();
                 stopped.push(stop);
-                tokio::spawn(writer(db, done).run());
+                tokio::spawn(writer(db, false, done).run());
             }
             WriterDb::Own(db_settings) => {
                 for _ in 0..settings.writers.max(1) {
@@ -118,7 +119,7 @@ impl Ingestor {
                     stopped.push(stop);
                     if actix::System::try_current().is_none() {
                         let db = crate::store::connect_writer(&db_settings).await?;
-                        tokio::spawn(writer(db, done).run());
+                        tokio::spawn(writer(db, true, done).run());
                         continue;
                     }
                     // the connections are opened on the writer's thread, so
@@ -130,7 +131,7 @@ impl Ingestor {
                         match crate::store::connect_writer(&db_settings).await {
                             Ok(db) => {
                                 let _ = ready.send(Ok(()));
-                                make(db, done).run().await;
+                                make(db, true, done).run().await;
                             }
                             Err(e) => {
                                 let _ = ready.send(Err(e));
@@ -194,6 +195,9 @@ impl Ingestor {
 /// collects the next batch while the others commit theirs.
 struct Writer {
     db: DatabaseConnection,
+    /// The writer's own connections (PostgreSQL), closed when it stops; not
+    /// SQLite's shared pool.
+    own_db: bool,
     bus: crate::bus::Bus,
     rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
     max: usize,
@@ -265,6 +269,16 @@ impl Writer {
                 .is_err()
             {
                 tracing::error!("ingest batch panicked; its webhooks were answered 503");
+            }
+        }
+        // end the sessions with a goodbye instead of dropping the sockets
+        if self.own_db {
+            match tokio::time::timeout(Duration::from_secs(5), self.db.close_by_ref()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "closing the ingest writer's connections failed")
+                }
+                Err(_) => tracing::warn!("closing the ingest writer's connections timed out"),
             }
         }
         tracing::info!("ingest writer stopped");
