@@ -311,10 +311,17 @@ async fn retries_are_stored_once(backend: Backend) {
 /// `f01_text.json` as message `wamid` of kind `kind` sent at `ts` by a
 /// customer who calls themself `name`.
 fn customer_message(wamid: &str, ts: i64, name: &str, kind: &str) -> String {
+    message_from("16505551234", wamid, ts, name, kind)
+}
+
+/// [`customer_message`] from the customer `wa_id`.
+fn message_from(wa_id: &str, wamid: &str, ts: i64, name: &str, kind: &str) -> String {
     let mut n: Value = serde_json::from_str(&fixture("f01_text.json")).expect("fixture");
     let value = &mut n["entry"][0]["changes"][0]["value"];
     value["contacts"][0]["profile"]["name"] = json!(name);
+    value["contacts"][0]["wa_id"] = json!(wa_id);
     let m = &mut value["messages"][0];
+    m["from"] = json!(wa_id);
     m["id"] = json!(wamid);
     m["timestamp"] = json!(ts.to_string());
     if kind == "image" {
@@ -423,6 +430,75 @@ async fn known_customers_keep_every_promise(backend: Backend) {
         assert!(
             metrics.contains("switchboard_ingest_step_seconds_count{step=\"write\"}"),
             "PostgreSQL wrote the known customer's messages in one statement"
+        );
+    }
+    app.stop().await;
+}
+
+/// Known customers (on PostgreSQL: the one-statement path) and new ones
+/// (the transaction path) posting at once share writer batches; every
+/// stored message gets exactly one `message_added` event, and the tenant's
+/// sequence numbers stay gapless.
+async fn known_and_new_customers_at_once_number_events_without_gaps(backend: Backend) {
+    let (app, tenant) = app_with_number(backend).await;
+    let ts = 1_749_416_383;
+    let known: Vec<String> = (0..6).map(|i| format!("4915100000{i:02}")).collect();
+    for (i, wa) in known.iter().enumerate() {
+        let body = message_from(wa, &format!("wamid.first{i}"), ts, "Known", "text");
+        assert_eq!(post(&app, &body, Some(APP_SECRET)).await, 200);
+    }
+    let mut bodies = Vec::new();
+    for round in 0..3 {
+        for (i, wa) in known.iter().enumerate() {
+            let wamid = format!("wamid.known{round}-{i}");
+            bodies.push(message_from(wa, &wamid, ts + 1 + round, "Known", "text"));
+        }
+        for i in 0..6 {
+            let wa = format!("4915200{round}{i:03}");
+            let wamid = format!("wamid.new{round}-{i}");
+            bodies.push(message_from(&wa, &wamid, ts + 1 + round, "New", "text"));
+        }
+    }
+    let answers =
+        futures_util::future::join_all(bodies.iter().map(|b| post(&app, b, Some(APP_SECRET))))
+            .await;
+    assert!(answers.iter().all(|a| *a == 200), "{answers:?}");
+
+    let stored: Vec<i64> = entity::messages::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("messages")
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(stored.len(), 6 + 36);
+    let events = entity::event_log::Entity::find()
+        .filter(entity::event_log::Column::TenantId.eq(tenant))
+        .all(&app.db)
+        .await
+        .expect("events");
+    let mut seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    seqs.sort_unstable();
+    let first = seqs.first().copied().unwrap_or_default();
+    assert_eq!(
+        seqs,
+        (first..first + seqs.len() as i64).collect::<Vec<_>>(),
+        "no gaps, no repeats"
+    );
+    let mut announced: Vec<i64> = events
+        .iter()
+        .filter(|e| e.kind == "message_added")
+        .filter_map(|e| e.payload["message_id"].as_i64())
+        .collect();
+    announced.sort_unstable();
+    let mut expected = stored;
+    expected.sort_unstable();
+    assert_eq!(announced, expected, "one message_added per stored message");
+    if backend == Backend::Postgres {
+        let metrics = app.metrics().await;
+        assert!(
+            metrics.contains("switchboard_ingest_step_seconds_count{step=\"write\"}"),
+            "the known customers took the one-statement path"
         );
     }
     app.stop().await;
@@ -570,6 +646,7 @@ backends!(
     every_message_type_is_stored,
     retries_are_stored_once,
     known_customers_keep_every_promise,
+    known_and_new_customers_at_once_number_events_without_gaps,
     nul_characters_are_stored_without_them,
     statuses_never_move_backwards,
 );
