@@ -26,6 +26,20 @@ pub struct Known {
     pub last_inbound_at: Option<DateTime<Utc>>,
 }
 
+impl Known {
+    /// Whether the stored row needs no write for `c`: the same name (or
+    /// none sent) and an inbound time within [`REFRESH`] of the stored one.
+    pub fn is_fresh_for(&self, c: &ContactRow) -> bool {
+        let same_name = c.profile_name.is_none() || c.profile_name == self.name;
+        let recent = match (c.last_inbound_at, self.last_inbound_at) {
+            (None, _) => true,
+            (Some(new), Some(stored)) => new - stored < REFRESH,
+            (Some(_), None) => false,
+        };
+        same_name && recent
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct ContactCache {
     map: Mutex<HashMap<(i64, String), Known>>,
@@ -36,19 +50,22 @@ impl ContactCache {
     pub fn fresh_id(&self, c: &ContactRow) -> Option<i64> {
         let map = self.map.lock().ok()?;
         let k = map.get(&(c.tenant_id, c.wa_id.clone()))?;
-        let same_name = c.profile_name.is_none() || c.profile_name == k.name;
-        let recent = match (c.last_inbound_at, k.last_inbound_at) {
-            (None, _) => true,
-            (Some(new), Some(stored)) => new - stored < REFRESH,
-            (Some(_), None) => false,
-        };
-        (same_name && recent).then_some(k.id)
+        k.is_fresh_for(c).then_some(k.id)
     }
 
     /// What is remembered of the contact `key` (tenant, wa_id).
     pub fn known(&self, tenant_id: i64, wa_id: &str) -> Option<Known> {
         let map = self.map.lock().ok()?;
         map.get(&(tenant_id, wa_id.to_string())).cloned()
+    }
+
+    /// Whether every contact of `keys` (tenant, wa_id) is remembered (one
+    /// lock, nothing copied).
+    pub fn knows_all<'a>(&self, mut keys: impl Iterator<Item = (i64, &'a str)>) -> bool {
+        match self.map.lock() {
+            Ok(map) => keys.all(|(tenant, wa_id)| map.contains_key(&(tenant, wa_id.to_string()))),
+            Err(_) => false,
+        }
     }
 
     /// Remembers committed rows.

@@ -298,15 +298,7 @@ impl Writer {
         }
         let started = Instant::now();
         let n = batch.len();
-        let mut merged = BatchInput::default();
-        for job in &batch {
-            merged.contacts.extend(job.input.contacts.iter().cloned());
-            merged.inbound.extend(job.input.inbound.iter().cloned());
-            merged.statuses.extend(job.input.statuses.iter().cloned());
-            merged.templates.extend(job.input.templates.iter().cloned());
-            merged.accepted.extend(job.input.accepted.iter().cloned());
-            merged.events.extend(job.input.events.iter().cloned());
-        }
+        let merged = merged(&batch);
         let messages = merged.inbound.len() + merged.statuses.len();
         match self.write(merged).await {
             Ok(outcome) => {
@@ -357,13 +349,8 @@ impl Writer {
         if fast.is_empty() {
             return rest;
         }
-        let mut merged = BatchInput::default();
-        for job in &fast {
-            merged.contacts.extend(job.input.contacts.iter().cloned());
-            merged.inbound.extend(job.input.inbound.iter().cloned());
-        }
         let mut steps = write::Steps::start();
-        let plan = plan::plan(merged);
+        let plan = plan::plan(merged(&fast));
         steps.lap("plan");
         let mut outcome = match fast::write(&self.db, &plan, &self.opts).await {
             Ok(o) => o,
@@ -470,6 +457,20 @@ impl Writer {
             m.messages_in.with_label_values(&[ins.kind.as_str()]).inc();
         }
     }
+}
+
+/// The inputs of `jobs` as one (the jobs keep theirs, to answer each).
+fn merged(jobs: &[Job]) -> BatchInput {
+    let mut merged = BatchInput::default();
+    for job in jobs {
+        merged.contacts.extend(job.input.contacts.iter().cloned());
+        merged.inbound.extend(job.input.inbound.iter().cloned());
+        merged.statuses.extend(job.input.statuses.iter().cloned());
+        merged.templates.extend(job.input.templates.iter().cloned());
+        merged.accepted.extend(job.input.accepted.iter().cloned());
+        merged.events.extend(job.input.events.iter().cloned());
+    }
+    merged
 }
 
 /// A job's outcome: what an earlier step committed of it plus `rest`.

@@ -332,6 +332,37 @@ fn message_from(wa_id: &str, wamid: &str, ts: i64, name: &str, kind: &str) -> St
     n.to_string()
 }
 
+/// The tenant's event log, after checking its sequence numbers have no
+/// gap and no repeat.
+async fn gapless_events(app: &TestApp, tenant: i64) -> Vec<entity::event_log::Model> {
+    let events = entity::event_log::Entity::find()
+        .filter(entity::event_log::Column::TenantId.eq(tenant))
+        .all(&app.db)
+        .await
+        .expect("events");
+    let mut seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    seqs.sort_unstable();
+    let first = seqs.first().copied().unwrap_or_default();
+    assert_eq!(
+        seqs,
+        (first..first + seqs.len() as i64).collect::<Vec<_>>(),
+        "no gaps, no repeats"
+    );
+    events
+}
+
+/// On PostgreSQL, that the writer took the one-statement path (its `write`
+/// step was timed); SQLite has only the transaction path.
+async fn assert_one_statement_path(app: &TestApp, backend: Backend) {
+    if backend == Backend::Postgres {
+        let metrics = app.metrics().await;
+        assert!(
+            metrics.contains("switchboard_ingest_step_seconds_count{step=\"write\"}"),
+            "the one-statement path was not taken"
+        );
+    }
+}
+
 /// Messages of a customer the writer knows (on PostgreSQL: the
 /// one-statement path) keep every promise of the others: stored once,
 /// conversation refreshed, media queued, contact updated, events numbered
@@ -395,19 +426,7 @@ async fn known_customers_keep_every_promise(backend: Backend) {
         Some(ts + 20)
     );
 
-    let events = entity::event_log::Entity::find()
-        .filter(entity::event_log::Column::TenantId.eq(tenant))
-        .all(&app.db)
-        .await
-        .expect("events");
-    let mut seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
-    seqs.sort_unstable();
-    let first = seqs.first().copied().unwrap_or_default();
-    assert_eq!(
-        seqs,
-        (first..first + seqs.len() as i64).collect::<Vec<_>>(),
-        "no gaps, no repeats"
-    );
+    let events = gapless_events(&app, tenant).await;
     let added: Vec<&Value> = events
         .iter()
         .filter(|e| e.kind == "message_added")
@@ -426,12 +445,7 @@ async fn known_customers_keep_every_promise(backend: Backend) {
         metrics.contains("switchboard_webhooks_total{result=\"duplicate\"} 1"),
         "the retry is a duplicate: {metrics}"
     );
-    if backend == Backend::Postgres {
-        assert!(
-            metrics.contains("switchboard_ingest_step_seconds_count{step=\"write\"}"),
-            "PostgreSQL wrote the known customer's messages in one statement"
-        );
-    }
+    assert_one_statement_path(&app, backend).await;
     app.stop().await;
 }
 
@@ -472,19 +486,7 @@ async fn known_and_new_customers_at_once_number_events_without_gaps(backend: Bac
         .map(|m| m.id)
         .collect();
     assert_eq!(stored.len(), 6 + 36);
-    let events = entity::event_log::Entity::find()
-        .filter(entity::event_log::Column::TenantId.eq(tenant))
-        .all(&app.db)
-        .await
-        .expect("events");
-    let mut seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
-    seqs.sort_unstable();
-    let first = seqs.first().copied().unwrap_or_default();
-    assert_eq!(
-        seqs,
-        (first..first + seqs.len() as i64).collect::<Vec<_>>(),
-        "no gaps, no repeats"
-    );
+    let events = gapless_events(&app, tenant).await;
     let mut announced: Vec<i64> = events
         .iter()
         .filter(|e| e.kind == "message_added")
@@ -494,13 +496,7 @@ async fn known_and_new_customers_at_once_number_events_without_gaps(backend: Bac
     let mut expected = stored;
     expected.sort_unstable();
     assert_eq!(announced, expected, "one message_added per stored message");
-    if backend == Backend::Postgres {
-        let metrics = app.metrics().await;
-        assert!(
-            metrics.contains("switchboard_ingest_step_seconds_count{step=\"write\"}"),
-            "the known customers took the one-statement path"
-        );
-    }
+    assert_one_statement_path(&app, backend).await;
     app.stop().await;
 }
 
