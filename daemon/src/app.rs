@@ -135,6 +135,18 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         sea_orm::DbBackend::Postgres => WriterDb::Own(settings.database.clone()),
         _ => WriterDb::Shared(db.clone()),
     };
+    let contacts = Arc::new(crate::ingest::contacts::ContactCache::default());
+    // bounded: a huge contacts table delays the start by at most this long
+    match tokio::time::timeout(
+        Duration::from_secs(5),
+        crate::ingest::warm_contacts(&db, &contacts),
+    )
+    .await
+    {
+        Ok(Ok(n)) => tracing::info!(contacts = n, "ingest contact cache warmed"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "warming the ingest contact cache failed"),
+        Err(_) => tracing::warn!("warming the ingest contact cache timed out"),
+    }
     let ingest = Ingestor::start(
         writer_db,
         &settings.ingest,
@@ -145,7 +157,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
                 settings.conversations.reopen_window_minutes,
             )),
             timers: crate::actors::timers::Policy::from(&settings.conversations),
-            ..Default::default()
+            contacts,
         },
     )
     .await

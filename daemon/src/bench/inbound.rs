@@ -47,41 +47,34 @@ const WORDS: &[&str] = &[
 ];
 
 /// A realistic text-message notification (about 1 KB) from contact `n`.
+/// Written straight into one string (not through a `serde_json::Value`):
+/// the load generator shares the machine with the daemon it measures, so
+/// every microsecond it spends per request is taken from the daemon.
 pub fn notification(phone_number_id: &str, contact: usize, wamid: &str, seq: u64) -> String {
+    use std::fmt::Write;
     let wa_id = format!("49151{:07}", contact % 10_000_000);
-    let mut text = String::new();
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    let mut s = String::with_capacity(1024);
+    let _ = write!(
+        s,
+        "{{\"object\":\"whatsapp_business_account\",\"entry\":[{{\"id\":\"102290129340398\",\
+         \"changes\":[{{\"field\":\"messages\",\"value\":{{\"messaging_product\":\"whatsapp\",\
+         \"metadata\":{{\"display_phone_number\":\"15550783881\",\"phone_number_id\":{}}},\
+         \"contacts\":[{{\"profile\":{{\"name\":\"Customer {contact}\"}},\"wa_id\":\"{wa_id}\"}}],\
+         \"messages\":[{{\"from\":\"{wa_id}\",\"id\":{},\"timestamp\":\"{}\",\"type\":\"text\",\
+         \"text\":{{\"body\":\"",
+        quoted(phone_number_id),
+        quoted(wamid),
+        chrono::Utc::now().timestamp(),
+    );
     for i in 0..64 {
         if i > 0 {
-            text.push(' ');
+            s.push(' ');
         }
-        text.push_str(WORDS[(seq as usize + i * 7) % WORDS.len()]);
+        s.push_str(WORDS[(seq as usize + i * 7) % WORDS.len()]);
     }
-    let ts = chrono::Utc::now().timestamp();
-    serde_json::json!({
-        "object": "whatsapp_business_account",
-        "entry": [{
-            "id": "102290129340398",
-            "changes": [{
-                "field": "messages",
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": {
-                        "display_phone_number": "15550783881",
-                        "phone_number_id": phone_number_id
-                    },
-                    "contacts": [{ "profile": { "name": format!("Customer {contact}") }, "wa_id": wa_id }],
-                    "messages": [{
-                        "from": wa_id,
-                        "id": wamid,
-                        "timestamp": ts.to_string(),
-                        "type": "text",
-                        "text": { "body": text }
-                    }]
-                }
-            }]
-        }]
-    })
-    .to_string()
+    s.push_str("\"}}]}}]}]}");
+    s
 }
 
 /// Runs the load and returns what it measured.
@@ -240,6 +233,29 @@ mod tests {
         assert_eq!(
             v["entry"][0]["changes"][0]["value"]["messages"][0]["id"],
             "wamid.A"
+        );
+        // what the daemon parses: one text message from contact 7, whose
+        // name comes along, to the given number
+        let note = crate::whatsapp::model::parse(a.as_bytes()).expect("a valid notification");
+        let value = &v["entry"][0]["changes"][0]["value"];
+        assert_eq!(value["metadata"]["phone_number_id"], "106540352242922");
+        assert_eq!(value["contacts"][0]["profile"]["name"], "Customer 7");
+        assert_eq!(value["contacts"][0]["wa_id"], "491510000007");
+        assert_eq!(value["messages"][0]["from"], "491510000007");
+        assert_eq!(value["messages"][0]["type"], "text");
+        assert_eq!(
+            value["messages"][0]["text"]["body"]
+                .as_str()
+                .map(|b| b.split(' ').count()),
+            Some(64)
+        );
+        assert_eq!(note.entry.len(), 1);
+        // user-given parts are escaped
+        let odd = notification("1\"2", 7, "wamid.\"x", 1);
+        let v: serde_json::Value = serde_json::from_str(&odd).expect("json");
+        assert_eq!(
+            v["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"],
+            "1\"2"
         );
     }
 }

@@ -80,6 +80,26 @@ impl ContactCache {
         }
     }
 
+    /// Adds `rows` read from the database where nothing newer is remembered
+    /// (the warm-up at start: a restart must not send every customer's
+    /// next message the slow way). Returns how many were added.
+    pub fn fill(&self, rows: impl IntoIterator<Item = ((i64, String), Known)>) -> usize {
+        let Ok(mut map) = self.map.lock() else {
+            return 0;
+        };
+        let mut added = 0;
+        for (key, known) in rows {
+            if map.len() >= CAPACITY {
+                break;
+            }
+            if let std::collections::hash_map::Entry::Vacant(v) = map.entry(key) {
+                v.insert(known);
+                added += 1;
+            }
+        }
+        added
+    }
+
     /// Forgets everything (after a failed batch).
     pub fn clear(&self) {
         if let Ok(mut map) = self.map.lock() {
@@ -148,6 +168,25 @@ mod tests {
         assert_eq!(cache.fresh_id(&row(Some("Ann"), 160)), None, "stale time");
         cache.clear();
         assert_eq!(cache.fresh_id(&row(Some("Ann"), 130)), None);
+    }
+
+    #[test]
+    fn the_warm_up_never_replaces_what_a_commit_remembered() {
+        let cache = ContactCache::default();
+        let known = |id, name: &str, at| Known {
+            id,
+            name: Some(name.into()),
+            last_inbound_at: DateTime::from_timestamp(at, 0),
+        };
+        cache.remember([((1, "49".to_string()), known(7, "Anna", 200))]);
+        let added = cache.fill([
+            ((1, "49".to_string()), known(7, "Ann", 100)),
+            ((1, "50".to_string()), known(8, "Bob", 100)),
+        ]);
+        assert_eq!(added, 1);
+        assert_eq!(cache.known(1, "49"), Some(known(7, "Anna", 200)));
+        assert_eq!(cache.known(1, "50"), Some(known(8, "Bob", 100)));
+        assert!(cache.knows_all([(1, "49"), (1, "50")].into_iter()));
     }
 
     #[test]

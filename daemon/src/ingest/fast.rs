@@ -81,12 +81,13 @@ pub enum FastError {
 
 /// Writes `plan` (inbound messages and their contacts only, every contact
 /// known to `opts.contacts`); returns what it stored. A message it did not
-/// store is not in `inserted`: the caller writes those the usual way.
+/// store is not in `inserted`: the caller writes those the usual way. The
+/// timer deadlines come back for the caller to store once it answered.
 pub async fn write(
     db: &DatabaseConnection,
     plan: &BatchPlan,
     opts: &WriteOptions,
-) -> Result<WriteOutcome, FastError> {
+) -> Result<(WriteOutcome, TimerHint), FastError> {
     let t = crate::store::now();
     let mut out = WriteOutcome {
         steps: Steps::start(),
@@ -132,14 +133,34 @@ pub async fn write(
     out.steps.lap("write");
     read_back(&mut out, found, plan, touches, t).map_err(FastError::Unread)?;
 
-    // the next timer deadlines: a hint for the sweep (the refresh already
-    // marked a new wait "look now"), so a failure here loses nothing
+    // the next timer deadlines, stored after the answers went out
     let changed = timer_changes(&mut out.conversations, &opts.timers, t);
-    if let Err(e) = store_timers(db, &changed, t).await {
-        tracing::warn!(error = %e, "storing the next timer deadlines failed; the sweep looks now");
+    Ok((
+        out,
+        TimerHint {
+            changed,
+            refreshed_at: t,
+        },
+    ))
+}
+
+/// The next timer deadline of each conversation a statement refreshed: a
+/// hint for the timer sweep (the refresh already marked a new wait "look
+/// now"), so storing it can wait until the batch is answered, and a
+/// failure loses nothing.
+#[derive(Debug)]
+pub struct TimerHint {
+    changed: Vec<(i64, Option<DateTime<Utc>>)>,
+    refreshed_at: DateTime<Utc>,
+}
+
+impl TimerHint {
+    /// Stores the deadlines (logs a failure).
+    pub async fn store(&self, db: &DatabaseConnection) {
+        if let Err(e) = store_timers(db, &self.changed, self.refreshed_at).await {
+            tracing::warn!(error = %e, "storing the next timer deadlines failed; the sweep looks now");
+        }
     }
-    out.steps.lap("timers");
-    Ok(out)
 }
 
 /// A message the statement stored: tenant, conversation, id, index in the plan.
@@ -403,7 +424,11 @@ async fn execute(
 /// (the same text for any number of them), after the batch committed. A
 /// conversation changed since (its `updated_at` is no longer the refresh's
 /// `refreshed_at`: a reply, a command, another daemon) keeps what its
-/// change stored, which was computed from a newer row.
+/// change stored, which was computed from a newer row. A conversation
+/// locked right now is being changed by such a newer write, so it is
+/// skipped rather than waited for: this runs beside the writer's next
+/// batch, and waiting on rows that batch locks in another order could
+/// deadlock.
 async fn store_timers(
     db: &DatabaseConnection,
     changed: &[(i64, Option<DateTime<Utc>>)],
@@ -415,8 +440,10 @@ async fn store_timers(
     let (ids, at): (Vec<i64>, Vec<Option<DateTime<Utc>>>) = changed.iter().copied().unzip();
     sqlx::query(
         "UPDATE conversations SET next_timer_at = v.at \
-         FROM unnest($1::int8[], $2::timestamptz[]) AS v (id, at) \
-         WHERE conversations.id = v.id AND conversations.updated_at = $3",
+         FROM (SELECT c.id, u.at FROM unnest($1::int8[], $2::timestamptz[]) AS u (id, at) \
+             JOIN conversations c ON c.id = u.id AND c.updated_at = $3 \
+             FOR UPDATE OF c SKIP LOCKED) AS v \
+         WHERE conversations.id = v.id",
     )
     .bind(&ids)
     .bind(&at)

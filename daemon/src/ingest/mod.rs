@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use sea_orm::DatabaseConnection;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::bus::Event;
 use crate::config::IngestSettings;
 use crate::metrics::Metrics;
 pub use plan::BatchInput;
@@ -256,6 +257,15 @@ impl Writer {
     }
 
     async fn run(self) {
+        // what follows a commit (timer hints, events, answers) runs beside
+        // the writer, in commit order, while it writes the next batch
+        let (finish, finishing) = mpsc::channel(FINISH_QUEUE);
+        let finisher = tokio::spawn(finish_batches(
+            finishing,
+            self.db.clone(),
+            self.bus.clone(),
+            self.metrics.clone(),
+        ));
         while let Some((batch, opened)) = self.collect().await {
             self.metrics
                 .ingest_step_seconds
@@ -263,13 +273,17 @@ impl Writer {
                 .observe(opened.elapsed().as_secs_f64());
             // a panic in one batch must not take the writer (and every webhook) down;
             // its handlers see their oneshot dropped and answer 503, Meta retries
-            let guarded = std::panic::AssertUnwindSafe(self.commit(batch));
+            let guarded = std::panic::AssertUnwindSafe(self.commit(batch, &finish));
             if futures_util::FutureExt::catch_unwind(guarded)
                 .await
                 .is_err()
             {
                 tracing::error!("ingest batch panicked; its webhooks were answered 503");
             }
+        }
+        drop(finish);
+        if finisher.await.is_err() {
+            tracing::error!("finishing ingest batches panicked; their webhooks were answered 503");
         }
         // end the sessions with a goodbye instead of dropping the sockets
         if self.own_db {
@@ -287,9 +301,9 @@ impl Writer {
 
     /// Commits a batch; if the batch transaction fails, each job is retried in
     /// its own transaction so one bad notification cannot block the others.
-    async fn commit(&self, batch: Vec<Job>) {
+    async fn commit(&self, batch: Vec<Job>, finish: &mpsc::Sender<Finish>) {
         let batch = if self.db.get_database_backend() == sea_orm::DbBackend::Postgres {
-            self.commit_fast(batch).await
+            self.commit_fast(batch, finish).await
         } else {
             batch
         };
@@ -301,38 +315,62 @@ impl Writer {
         let merged = merged(&batch);
         let messages = merged.inbound.len() + merged.statuses.len();
         match self.write(merged).await {
-            Ok(outcome) => {
+            Ok(mut outcome) => {
                 self.observe(started, n, messages, &outcome);
-                let replied = Instant::now();
-                self.publish(&outcome);
-                for job in batch {
-                    let mine = outcome_for(&job.input, &outcome);
-                    let _ = job.reply.send(Ok(with_done(job.done, mine)));
-                }
-                self.metrics
-                    .ingest_step_seconds
-                    .with_label_values(&["publish"])
-                    .observe(replied.elapsed().as_secs_f64());
+                let events = std::mem::take(&mut outcome.events);
+                let replies = batch
+                    .into_iter()
+                    .map(|job| {
+                        let mine = outcome_for(&job.input, &outcome);
+                        (job.reply, Ok(with_done(job.done, mine)))
+                    })
+                    .collect();
+                self.finish(finish, None, events, replies).await;
             }
             Err(e) if n > 1 => {
                 tracing::warn!(error = %e, jobs = n, "batch commit failed; retrying jobs one by one");
                 for job in batch {
                     let started = Instant::now();
                     let m = job.input.inbound.len() + job.input.statuses.len();
-                    let res = self.write(job.input).await;
-                    if let Ok(o) = &res {
-                        self.observe(started, 1, m, o);
-                        self.publish(o);
-                    }
-                    let _ = job.reply.send(res.map(|o| with_done(job.done, o)));
+                    let mut res = self.write(job.input).await;
+                    let events = match &mut res {
+                        Ok(o) => {
+                            self.observe(started, 1, m, o);
+                            std::mem::take(&mut o.events)
+                        }
+                        Err(_) => Vec::new(),
+                    };
+                    let reply = (job.reply, res.map(|o| with_done(job.done, o)));
+                    self.finish(finish, None, events, vec![reply]).await;
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, "ingest commit failed");
-                for job in batch {
-                    let _ = job.reply.send(Err(e.clone()));
-                }
+                let replies = batch
+                    .into_iter()
+                    .map(|job| (job.reply, Err(e.clone())))
+                    .collect();
+                self.finish(finish, None, Vec::new(), replies).await;
             }
+        }
+    }
+
+    /// Hands what follows a commit to [`finish_batches`]; does it here when
+    /// that task is gone (it only stops with the writer).
+    async fn finish(
+        &self,
+        to: &mpsc::Sender<Finish>,
+        timers: Option<fast::TimerHint>,
+        events: Vec<Event>,
+        replies: Vec<Reply>,
+    ) {
+        let done = Finish {
+            timers,
+            events,
+            replies,
+        };
+        if let Err(mpsc::error::SendError(done)) = to.send(done).await {
+            done.run(&self.db, &self.bus, &self.metrics).await;
         }
     }
 
@@ -341,7 +379,7 @@ impl Writer {
     /// with messages it left (retries, conversations not open), for the
     /// transaction path. When the statement fails nothing was committed and
     /// every job goes on.
-    async fn commit_fast(&self, batch: Vec<Job>) -> Vec<Job> {
+    async fn commit_fast(&self, batch: Vec<Job>, finish: &mpsc::Sender<Finish>) -> Vec<Job> {
         let started = Instant::now();
         let (fast, mut rest): (Vec<Job>, Vec<Job>) = batch
             .into_iter()
@@ -352,7 +390,7 @@ impl Writer {
         let mut steps = write::Steps::start();
         let plan = plan::plan(merged(&fast));
         steps.lap("plan");
-        let mut outcome = match fast::write(&self.db, &plan, &self.opts).await {
+        let (mut outcome, timers) = match fast::write(&self.db, &plan, &self.opts).await {
             Ok(o) => o,
             Err(e) => {
                 match &e {
@@ -373,13 +411,13 @@ impl Writer {
             .contacts
             .remember(outcome.contacts.iter().cloned());
         self.observe(started, fast.len(), outcome.inserted.len(), &outcome);
-        let replied = Instant::now();
-        self.publish(&outcome);
+        let events = std::mem::take(&mut outcome.events);
         let stored: std::collections::HashSet<(i64, &str)> = outcome
             .inserted
             .iter()
             .map(|i| (i.tenant_id, i.wamid.as_str()))
             .collect();
+        let mut replies = Vec::with_capacity(fast.len());
         for mut job in fast {
             let mine = WriteOutcome {
                 duplicates: 0,
@@ -389,16 +427,13 @@ impl Writer {
                 .inbound
                 .retain(|m| !stored.contains(&(m.tenant_id, m.wamid.as_str())));
             if job.input.inbound.is_empty() {
-                let _ = job.reply.send(Ok(mine));
+                replies.push((job.reply, Ok(mine)));
             } else {
                 job.done = Some(mine);
                 rest.push(job);
             }
         }
-        self.metrics
-            .ingest_step_seconds
-            .with_label_values(&["publish"])
-            .observe(replied.elapsed().as_secs_f64());
+        self.finish(finish, Some(timers), events, replies).await;
         rest
     }
 
@@ -435,13 +470,6 @@ impl Writer {
         Ok(outcome)
     }
 
-    /// Publishes the committed events, in sequence order.
-    fn publish(&self, outcome: &WriteOutcome) {
-        for e in &outcome.events {
-            self.bus.publish(e.clone());
-        }
-    }
-
     fn observe(&self, started: Instant, jobs: usize, messages: usize, outcome: &WriteOutcome) {
         let m = &self.metrics;
         m.ingest_commit_seconds
@@ -457,6 +485,122 @@ impl Writer {
             m.messages_in.with_label_values(&[ins.kind.as_str()]).inc();
         }
     }
+}
+
+/// Committed batches waiting for [`finish_batches`] at most (then the
+/// writer waits: back-pressure, not memory).
+const FINISH_QUEUE: usize = 64;
+
+/// A submission's answer.
+type Reply = (
+    oneshot::Sender<Result<WriteOutcome, IngestError>>,
+    Result<WriteOutcome, IngestError>,
+);
+
+/// What follows a commit: the timer hints it computed, its events and the
+/// answers to its submissions.
+struct Finish {
+    timers: Option<fast::TimerHint>,
+    events: Vec<Event>,
+    replies: Vec<Reply>,
+}
+
+impl Finish {
+    /// Stores the timer hints, publishes the events (in sequence order) and
+    /// answers the submissions.
+    async fn run(self, db: &DatabaseConnection, bus: &crate::bus::Bus, metrics: &Metrics) {
+        if let Some(t) = &self.timers {
+            let started = Instant::now();
+            t.store(db).await;
+            metrics
+                .ingest_step_seconds
+                .with_label_values(&["timers"])
+                .observe(started.elapsed().as_secs_f64());
+        }
+        let started = Instant::now();
+        for e in self.events {
+            bus.publish(e);
+        }
+        for (reply, res) in self.replies {
+            let _ = reply.send(res);
+        }
+        metrics
+            .ingest_step_seconds
+            .with_label_values(&["publish"])
+            .observe(started.elapsed().as_secs_f64());
+    }
+}
+
+/// Finishes the writer's committed batches in commit order (so events are
+/// published in sequence order) while the writer goes on with the next; a
+/// panic in one batch drops its answers (503, Meta retries; the commit is
+/// kept and the retry reported as a duplicate) and the task goes on.
+async fn finish_batches(
+    mut batches: mpsc::Receiver<Finish>,
+    db: DatabaseConnection,
+    bus: crate::bus::Bus,
+    metrics: Arc<Metrics>,
+) {
+    while let Some(done) = batches.recv().await {
+        let guarded = std::panic::AssertUnwindSafe(done.run(&db, &bus, &metrics));
+        if futures_util::FutureExt::catch_unwind(guarded)
+            .await
+            .is_err()
+        {
+            tracing::error!("finishing an ingest batch panicked; its webhooks were answered 503");
+        }
+    }
+}
+
+/// Contacts the warm-up loads at most: the most recent customers.
+pub const WARM_CONTACTS: u64 = 50_000;
+
+/// Fills `cache` with the contacts who wrote within the last 24 hours
+/// (newest first, at most [`WARM_CONTACTS`]), so after a restart their next
+/// message takes the fast way (on PostgreSQL, one statement) instead of a
+/// contact lookup and upsert each. Returns how many were added. A failure
+/// costs only speed: the caller logs it and goes on.
+pub async fn warm_contacts(
+    db: &DatabaseConnection,
+    cache: &contacts::ContactCache,
+) -> Result<usize, sea_orm::DbErr> {
+    use entity::contacts::{Column, Entity};
+    use sea_orm::{EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    type Row = (
+        i64,
+        i64,
+        String,
+        Option<String>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    );
+    let since = crate::store::now() - write::SERVICE_WINDOW;
+    let rows: Vec<Row> = Entity::find()
+        .select_only()
+        .columns([
+            Column::Id,
+            Column::TenantId,
+            Column::WaId,
+            Column::ProfileName,
+            Column::LastInboundAt,
+        ])
+        .filter(sea_orm::ColumnTrait::gt(&Column::LastInboundAt, since))
+        .order_by_desc(Column::LastInboundAt)
+        .limit(WARM_CONTACTS)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(
+        cache.fill(rows.into_iter().map(|(id, tenant, wa_id, name, at)| {
+            (
+                (tenant, wa_id),
+                contacts::Known {
+                    id,
+                    name,
+                    last_inbound_at: at,
+                },
+            )
+        })),
+    )
 }
 
 /// The inputs of `jobs` as one (the jobs keep theirs, to answer each).

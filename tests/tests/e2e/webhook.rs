@@ -636,7 +636,42 @@ async fn statuses_never_move_backwards(backend: Backend) {
     app.stop().await;
 }
 
+/// A restart keeps the writer's knowledge of recent customers (it loads
+/// them at start): the next message of a customer who wrote today takes the
+/// fast way (on PostgreSQL, the one-statement path) right away, and is
+/// stored like any other.
+async fn a_restart_remembers_recent_customers(backend: Backend) {
+    let (app, tenant) = app_with_number(backend).await;
+    let ts = chrono::Utc::now().timestamp() - 60;
+    let first = customer_message("wamid.W0", ts, "Sheena Nelson", "text");
+    assert_eq!(post(&app, &first, Some(APP_SECRET)).await, 200);
+    let app = app.restart(|_| {}).await;
+    let next = customer_message("wamid.W1", ts + 10, "Sheena Nelson", "text");
+    assert_eq!(post(&app, &next, Some(APP_SECRET)).await, 200);
+    assert_one_statement_path(&app, backend).await;
+    // Meta retries the first: still a duplicate after the restart
+    assert_eq!(post(&app, &first, Some(APP_SECRET)).await, 200);
+    assert_eq!(message_count(&app).await, 2);
+    let conversations = entity::conversations::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("conversations");
+    assert_eq!(conversations.len(), 1, "one conversation");
+    assert_eq!(
+        conversations[0].last_inbound_at.map(|t| t.timestamp()),
+        Some(ts + 10)
+    );
+    let added = gapless_events(&app, tenant)
+        .await
+        .into_iter()
+        .filter(|e| e.kind == "message_added")
+        .count();
+    assert_eq!(added, 2, "one message_added per stored message");
+    app.stop().await;
+}
+
 backends!(
+    a_restart_remembers_recent_customers,
     handshake_and_signatures,
     bad_input_is_refused,
     every_message_type_is_stored,
