@@ -645,20 +645,36 @@ async fn a_restart_remembers_recent_customers(backend: Backend) {
     let ts = chrono::Utc::now().timestamp() - 60;
     let first = customer_message("wamid.W0", ts, "Sheena Nelson", "text");
     assert_eq!(post(&app, &first, Some(APP_SECRET)).await, 200);
+    // a customer who last wrote long ago is not loaded
+    let old = message_from("16505559999", "wamid.OLD", 1_749_416_383, "Old", "text");
+    assert_eq!(post(&app, &old, Some(APP_SECRET)).await, 200);
+    let cache = switchboard::ingest::contacts::ContactCache::default();
+    let loaded = switchboard::ingest::warm_contacts(&app.db, &cache)
+        .await
+        .expect("warm-up");
+    assert_eq!(loaded, 1, "only the recent customer");
+    let known = cache.known(tenant, "16505551234").expect("recent customer");
+    assert_eq!(known.name.as_deref(), Some("Sheena Nelson"));
+    assert_eq!(known.last_inbound_at.map(|t| t.timestamp()), Some(ts));
+    assert!(cache.known(tenant, "16505559999").is_none());
     let app = app.restart(|_| {}).await;
     let next = customer_message("wamid.W1", ts + 10, "Sheena Nelson", "text");
     assert_eq!(post(&app, &next, Some(APP_SECRET)).await, 200);
     assert_one_statement_path(&app, backend).await;
     // Meta retries the first: still a duplicate after the restart
     assert_eq!(post(&app, &first, Some(APP_SECRET)).await, 200);
-    assert_eq!(message_count(&app).await, 2);
-    let conversations = entity::conversations::Entity::find()
+    assert_eq!(message_count(&app).await, 3);
+    let recent = entity::conversations::Entity::find()
+        .filter(
+            entity::conversations::Column::LastInboundAt
+                .gt(chrono::Utc::now() - chrono::Duration::days(1)),
+        )
         .all(&app.db)
         .await
         .expect("conversations");
-    assert_eq!(conversations.len(), 1, "one conversation");
+    assert_eq!(recent.len(), 1, "one conversation of the recent customer");
     assert_eq!(
-        conversations[0].last_inbound_at.map(|t| t.timestamp()),
+        recent[0].last_inbound_at.map(|t| t.timestamp()),
         Some(ts + 10)
     );
     let added = gapless_events(&app, tenant)
@@ -666,7 +682,7 @@ async fn a_restart_remembers_recent_customers(backend: Backend) {
         .into_iter()
         .filter(|e| e.kind == "message_added")
         .count();
-    assert_eq!(added, 2, "one message_added per stored message");
+    assert_eq!(added, 3, "one message_added per stored message");
     app.stop().await;
 }
 
