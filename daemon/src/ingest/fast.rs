@@ -82,7 +82,7 @@ pub enum FastError {
 /// Writes `plan` (inbound messages and their contacts only, every contact
 /// known to `opts.contacts`); returns what it stored. A message it did not
 /// store is not in `inserted`: the caller writes those the usual way. The
-/// timer deadlines come back for the caller to store once it answered.
+/// timer deadlines come back for the caller to store beside the writer.
 pub async fn write(
     db: &DatabaseConnection,
     plan: &BatchPlan,
@@ -133,7 +133,7 @@ pub async fn write(
     out.steps.lap("write");
     read_back(&mut out, found, plan, touches, t).map_err(FastError::Unread)?;
 
-    // the next timer deadlines, stored after the answers went out
+    // the next timer deadlines, stored beside the writer (before the answers)
     let changed = timer_changes(&mut out.conversations, &opts.timers, t);
     Ok((
         out,
@@ -146,8 +146,9 @@ pub async fn write(
 
 /// The next timer deadline of each conversation a statement refreshed: a
 /// hint for the timer sweep (the refresh already marked a new wait "look
-/// now"), so storing it can wait until the batch is answered, and a
-/// failure loses nothing.
+/// now"), so a failure loses nothing. Stored beside the writer while it
+/// writes the next batch, but before this batch's answers go out, so a
+/// client that got its 200 reads the deadline with the message.
 #[derive(Debug)]
 pub struct TimerHint {
     changed: Vec<(i64, Option<DateTime<Utc>>)>,
@@ -442,7 +443,7 @@ async fn store_timers(
         "UPDATE conversations SET next_timer_at = v.at \
          FROM (SELECT c.id, u.at FROM unnest($1::int8[], $2::timestamptz[]) AS u (id, at) \
              JOIN conversations c ON c.id = u.id AND c.updated_at = $3 \
-             FOR UPDATE OF c SKIP LOCKED) AS v \
+             FOR NO KEY UPDATE OF c SKIP LOCKED) AS v \
          WHERE conversations.id = v.id",
     )
     .bind(&ids)

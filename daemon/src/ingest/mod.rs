@@ -13,6 +13,7 @@ pub mod fast;
 pub mod plan;
 pub mod write;
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -318,10 +319,11 @@ impl Writer {
             Ok(mut outcome) => {
                 self.observe(started, n, messages, &outcome);
                 let events = std::mem::take(&mut outcome.events);
+                let parts = Parts::of(&outcome);
                 let replies = batch
                     .into_iter()
                     .map(|job| {
-                        let mine = outcome_for(&job.input, &outcome);
+                        let mine = outcome_for(&job.input, &outcome, &parts);
                         (job.reply, Ok(with_done(job.done, mine)))
                     })
                     .collect();
@@ -412,20 +414,18 @@ impl Writer {
             .remember(outcome.contacts.iter().cloned());
         self.observe(started, fast.len(), outcome.inserted.len(), &outcome);
         let events = std::mem::take(&mut outcome.events);
-        let stored: std::collections::HashSet<(i64, &str)> = outcome
-            .inserted
-            .iter()
-            .map(|i| (i.tenant_id, i.wamid.as_str()))
-            .collect();
         let mut replies = Vec::with_capacity(fast.len());
+        let parts = Parts::of(&outcome);
         for mut job in fast {
             let mine = WriteOutcome {
                 duplicates: 0,
-                ..outcome_for(&job.input, &outcome)
+                ..outcome_for(&job.input, &outcome, &parts)
             };
-            job.input
-                .inbound
-                .retain(|m| !stored.contains(&(m.tenant_id, m.wamid.as_str())));
+            job.input.inbound.retain(|m| {
+                !parts
+                    .inserted
+                    .contains_key(&(m.tenant_id, m.wamid.as_str()))
+            });
             if job.input.inbound.is_empty() {
                 replies.push((job.reply, Ok(mine)));
             } else {
@@ -507,7 +507,8 @@ struct Finish {
 
 impl Finish {
     /// Stores the timer hints, publishes the events (in sequence order) and
-    /// answers the submissions.
+    /// answers the submissions. The hints go first: a client that got its
+    /// 200 reads the conversation's next deadline with its message.
     async fn run(self, db: &DatabaseConnection, bus: &crate::bus::Bus, metrics: &Metrics) {
         if let Some(t) = &self.timers {
             let started = Instant::now();
@@ -628,24 +629,54 @@ fn with_done(done: Option<WriteOutcome>, rest: WriteOutcome) -> WriteOutcome {
     }
 }
 
-/// The part of a batch outcome that belongs to one job.
-fn outcome_for(input: &BatchInput, all: &WriteOutcome) -> WriteOutcome {
-    let mine: std::collections::HashSet<(i64, &str)> = input
+/// Where each stored message and each conversation of a batch outcome is,
+/// so every job finds its part without scanning the whole batch (that scan,
+/// once per job, grew with the square of the batch).
+struct Parts<'a> {
+    inserted: HashMap<(i64, &'a str), usize>,
+    conversations: HashMap<i64, usize>,
+}
+
+impl<'a> Parts<'a> {
+    fn of(all: &'a WriteOutcome) -> Self {
+        let mut inserted = HashMap::with_capacity(all.inserted.len());
+        for (n, i) in all.inserted.iter().enumerate() {
+            inserted.entry((i.tenant_id, i.wamid.as_str())).or_insert(n);
+        }
+        let mut conversations = HashMap::with_capacity(all.conversations.len());
+        for (n, c) in all.conversations.iter().enumerate() {
+            conversations.entry(c.id).or_insert(n);
+        }
+        Self {
+            inserted,
+            conversations,
+        }
+    }
+}
+
+/// The part of a batch outcome `all` (indexed by `parts`) that belongs to
+/// one job, in the batch's order.
+fn outcome_for(input: &BatchInput, all: &WriteOutcome, parts: &Parts<'_>) -> WriteOutcome {
+    let mine: HashSet<(i64, &str)> = input
         .inbound
         .iter()
         .map(|m| (m.tenant_id, m.wamid.as_str()))
         .collect();
-    let inserted: Vec<_> = all
-        .inserted
+    let mut stored: Vec<usize> = mine
         .iter()
-        .filter(|i| mine.contains(&(i.tenant_id, i.wamid.as_str())))
-        .cloned()
+        .filter_map(|k| parts.inserted.get(k).copied())
         .collect();
-    let conversations = all
-        .conversations
+    stored.sort_unstable();
+    let inserted: Vec<_> = stored.iter().map(|&n| all.inserted[n].clone()).collect();
+    let mut refreshed: Vec<usize> = inserted
         .iter()
-        .filter(|c| inserted.iter().any(|i| i.conversation_id == c.id))
-        .cloned()
+        .filter_map(|i| parts.conversations.get(&i.conversation_id).copied())
+        .collect();
+    refreshed.sort_unstable();
+    refreshed.dedup();
+    let conversations = refreshed
+        .iter()
+        .map(|&n| all.conversations[n].clone())
         .collect();
     WriteOutcome {
         duplicates: mine.len().saturating_sub(inserted.len()),
@@ -657,5 +688,101 @@ fn outcome_for(input: &BatchInput, all: &WriteOutcome) -> WriteOutcome {
         conversations,
         contacts: Vec::new(),
         steps: Default::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::ingest::plan::InboundRow;
+    use crate::ingest::write::Inserted;
+
+    fn inbound(wamid: &str) -> InboundRow {
+        InboundRow {
+            tenant_id: 1,
+            number_id: 2,
+            from: "49".into(),
+            wamid: wamid.into(),
+            kind: "text".into(),
+            content: Arc::new(serde_json::json!({})),
+            sent_at: chrono::DateTime::from_timestamp(100, 0).unwrap_or_default(),
+            media_id: None,
+        }
+    }
+
+    fn inserted(wamid: &str, conversation_id: i64) -> Inserted {
+        Inserted {
+            id: conversation_id * 100,
+            tenant_id: 1,
+            conversation_id,
+            wamid: wamid.into(),
+            kind: "text".into(),
+        }
+    }
+
+    fn conversation(id: i64) -> entity::conversations::Model {
+        let t = chrono::DateTime::from_timestamp(100, 0).unwrap_or_default();
+        entity::conversations::Model {
+            id,
+            tenant_id: 1,
+            contact_id: 1,
+            whatsapp_number_id: 2,
+            status: "queued".into(),
+            department_id: None,
+            assignee_id: None,
+            priority: 0,
+            last_inbound_at: Some(t),
+            window_expires_at: None,
+            first_response_at: None,
+            snoozed_until: None,
+            resolved_at: None,
+            created_at: t,
+            updated_at: t,
+            last_outbound_at: None,
+            awaiting_reply_since: Some(t),
+            next_timer_at: None,
+            first_response_breached_at: None,
+            next_response_breached_at: None,
+            window_warned_at: None,
+            window_closed_at: None,
+            content_erased_at: None,
+        }
+    }
+
+    #[test]
+    fn each_job_gets_its_messages_and_conversations_in_batch_order() {
+        let all = WriteOutcome {
+            inserted: vec![inserted("a", 7), inserted("b", 8), inserted("c", 7)],
+            conversations: vec![conversation(7), conversation(8)],
+            media: 1,
+            ..Default::default()
+        };
+        let parts = Parts::of(&all);
+        let job = BatchInput {
+            // a retry ("x" stored before), a repeat in the same notification
+            inbound: vec![inbound("c"), inbound("x"), inbound("a"), inbound("a")],
+            ..Default::default()
+        };
+        let mine = outcome_for(&job, &all, &parts);
+        let wamids: Vec<&str> = mine.inserted.iter().map(|i| i.wamid.as_str()).collect();
+        assert_eq!(wamids, ["a", "c"]);
+        assert_eq!(mine.duplicates, 1);
+        let ids: Vec<i64> = mine.conversations.iter().map(|c| c.id).collect();
+        assert_eq!(ids, [7]);
+        let other = outcome_for(
+            &BatchInput {
+                inbound: vec![inbound("b")],
+                ..Default::default()
+            },
+            &all,
+            &parts,
+        );
+        assert_eq!(other.inserted.len(), 1);
+        assert_eq!(
+            other.conversations.iter().map(|c| c.id).collect::<Vec<_>>(),
+            [8]
+        );
     }
 }

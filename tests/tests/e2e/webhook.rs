@@ -645,9 +645,12 @@ async fn a_restart_remembers_recent_customers(backend: Backend) {
     let ts = chrono::Utc::now().timestamp() - 60;
     let first = customer_message("wamid.W0", ts, "Sheena Nelson", "text");
     assert_eq!(post(&app, &first, Some(APP_SECRET)).await, 200);
-    // a customer who last wrote long ago is not loaded
+    // customers who last wrote long ago, or just over a day ago, are not loaded
     let old = message_from("16505559999", "wamid.OLD", 1_749_416_383, "Old", "text");
     assert_eq!(post(&app, &old, Some(APP_SECRET)).await, 200);
+    let day_ago = chrono::Utc::now().timestamp() - 86_400 - 60;
+    let edge = message_from("16505558888", "wamid.EDGE", day_ago, "Edge", "text");
+    assert_eq!(post(&app, &edge, Some(APP_SECRET)).await, 200);
     let cache = switchboard::ingest::contacts::ContactCache::default();
     let loaded = switchboard::ingest::warm_contacts(&app.db, &cache)
         .await
@@ -657,13 +660,14 @@ async fn a_restart_remembers_recent_customers(backend: Backend) {
     assert_eq!(known.name.as_deref(), Some("Sheena Nelson"));
     assert_eq!(known.last_inbound_at.map(|t| t.timestamp()), Some(ts));
     assert!(cache.known(tenant, "16505559999").is_none());
+    assert!(cache.known(tenant, "16505558888").is_none());
     let app = app.restart(|_| {}).await;
     let next = customer_message("wamid.W1", ts + 10, "Sheena Nelson", "text");
     assert_eq!(post(&app, &next, Some(APP_SECRET)).await, 200);
     assert_one_statement_path(&app, backend).await;
     // Meta retries the first: still a duplicate after the restart
     assert_eq!(post(&app, &first, Some(APP_SECRET)).await, 200);
-    assert_eq!(message_count(&app).await, 3);
+    assert_eq!(message_count(&app).await, 4);
     let recent = entity::conversations::Entity::find()
         .filter(
             entity::conversations::Column::LastInboundAt
@@ -682,7 +686,7 @@ async fn a_restart_remembers_recent_customers(backend: Backend) {
         .into_iter()
         .filter(|e| e.kind == "message_added")
         .count();
-    assert_eq!(added, 3, "one message_added per stored message");
+    assert_eq!(added, 4, "one message_added per stored message");
     app.stop().await;
 }
 
