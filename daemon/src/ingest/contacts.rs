@@ -42,68 +42,102 @@ impl Known {
 
 #[derive(Debug, Default)]
 pub struct ContactCache {
-    map: Mutex<HashMap<(i64, String), Known>>,
+    entries: Mutex<Entries>,
+}
+
+/// The remembered contacts by tenant, then `wa_id`: looked up per message
+/// on the writer's path, so by `&str`, without building an owned key.
+#[derive(Debug, Default)]
+struct Entries {
+    by_tenant: HashMap<i64, HashMap<String, Known>>,
+    len: usize,
+}
+
+impl Entries {
+    fn get(&self, tenant_id: i64, wa_id: &str) -> Option<&Known> {
+        self.by_tenant.get(&tenant_id)?.get(wa_id)
+    }
+
+    /// Stores `known` for `key`; an entry already there is kept unless
+    /// `replace`. When full, a new key starts the cache over if `replace`,
+    /// else it is not added. Returns whether `key` was new.
+    fn put(&mut self, (tenant_id, wa_id): (i64, String), known: Known, replace: bool) -> bool {
+        if self.len >= CAPACITY && self.get(tenant_id, &wa_id).is_none() {
+            if !replace {
+                return false;
+            }
+            self.clear();
+        }
+        match self.by_tenant.entry(tenant_id).or_default().entry(wa_id) {
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                if replace {
+                    o.insert(known);
+                }
+                false
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(known);
+                self.len += 1;
+                true
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.by_tenant.clear();
+        self.len = 0;
+    }
 }
 
 impl ContactCache {
     /// The stored id of `c` when its row needs no write.
     pub fn fresh_id(&self, c: &ContactRow) -> Option<i64> {
-        let map = self.map.lock().ok()?;
-        let k = map.get(&(c.tenant_id, c.wa_id.clone()))?;
+        let entries = self.entries.lock().ok()?;
+        let k = entries.get(c.tenant_id, &c.wa_id)?;
         k.is_fresh_for(c).then_some(k.id)
     }
 
     /// What is remembered of the contact `key` (tenant, wa_id).
     pub fn known(&self, tenant_id: i64, wa_id: &str) -> Option<Known> {
-        let map = self.map.lock().ok()?;
-        map.get(&(tenant_id, wa_id.to_string())).cloned()
+        let entries = self.entries.lock().ok()?;
+        entries.get(tenant_id, wa_id).cloned()
     }
 
     /// Whether every contact of `keys` (tenant, wa_id) is remembered (one
-    /// lock, nothing copied).
+    /// lock, nothing copied or allocated).
     pub fn knows_all<'a>(&self, mut keys: impl Iterator<Item = (i64, &'a str)>) -> bool {
-        match self.map.lock() {
-            Ok(map) => keys.all(|(tenant, wa_id)| map.contains_key(&(tenant, wa_id.to_string()))),
+        match self.entries.lock() {
+            Ok(entries) => keys.all(|(tenant, wa_id)| entries.get(tenant, wa_id).is_some()),
             Err(_) => false,
         }
     }
 
-    /// Remembers committed rows.
+    /// Remembers committed rows (the cache starts over when full).
     pub fn remember(&self, rows: impl IntoIterator<Item = ((i64, String), Known)>) {
-        if let Ok(mut map) = self.map.lock() {
+        if let Ok(mut entries) = self.entries.lock() {
             for (key, known) in rows {
-                if map.len() >= CAPACITY {
-                    map.clear();
-                }
-                map.insert(key, known);
+                entries.put(key, known, true);
             }
         }
     }
 
     /// Adds `rows` read from the database where nothing newer is remembered
-    /// (the warm-up at start: a restart must not send every customer's
-    /// next message the slow way). Returns how many were added.
+    /// and while there is room (the warm-up at start: a restart must not
+    /// send every customer's next message the slow way). Returns how many
+    /// were added.
     pub fn fill(&self, rows: impl IntoIterator<Item = ((i64, String), Known)>) -> usize {
-        let Ok(mut map) = self.map.lock() else {
+        let Ok(mut entries) = self.entries.lock() else {
             return 0;
         };
-        let mut added = 0;
-        for (key, known) in rows {
-            if map.len() >= CAPACITY {
-                break;
-            }
-            if let std::collections::hash_map::Entry::Vacant(v) = map.entry(key) {
-                v.insert(known);
-                added += 1;
-            }
-        }
-        added
+        rows.into_iter()
+            .map(|(key, known)| usize::from(entries.put(key, known, false)))
+            .sum()
     }
 
     /// Forgets everything (after a failed batch).
     pub fn clear(&self) {
-        if let Ok(mut map) = self.map.lock() {
-            map.clear();
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
         }
     }
 }
@@ -187,6 +221,30 @@ mod tests {
         assert_eq!(cache.known(1, "49"), Some(known(7, "Anna", 200)));
         assert_eq!(cache.known(1, "50"), Some(known(8, "Bob", 100)));
         assert!(cache.knows_all([(1, "49"), (1, "50")].into_iter()));
+        assert!(
+            !cache.knows_all([(1, "49"), (2, "49")].into_iter()),
+            "per tenant"
+        );
+    }
+
+    #[test]
+    fn a_full_cache_starts_over_on_remember_and_stops_filling() {
+        let cache = ContactCache::default();
+        let known = |id| Known {
+            id,
+            name: None,
+            last_inbound_at: None,
+        };
+        let full = (0..CAPACITY).map(|n| ((1, n.to_string()), known(n as i64)));
+        assert_eq!(cache.fill(full), CAPACITY);
+        assert_eq!(cache.fill([((2, "x".to_string()), known(1))]), 0, "no room");
+        // a known key is updated in place, a new one starts over
+        cache.remember([((1, "0".to_string()), known(42))]);
+        assert_eq!(cache.known(1, "0").map(|k| k.id), Some(42));
+        assert!(cache.known(1, "1").is_some());
+        cache.remember([((2, "x".to_string()), known(7))]);
+        assert!(cache.known(1, "1").is_none(), "started over");
+        assert_eq!(cache.known(2, "x").map(|k| k.id), Some(7));
     }
 
     #[test]
