@@ -166,31 +166,7 @@ mod tests {
 
     /// A queued conversation opened by a message at t(0).
     fn conv() -> conversations::Model {
-        conversations::Model {
-            id: 1,
-            tenant_id: 1,
-            contact_id: 1,
-            whatsapp_number_id: 1,
-            status: "queued".into(),
-            department_id: None,
-            assignee_id: None,
-            priority: 0,
-            last_inbound_at: Some(t(0)),
-            window_expires_at: Some(t(24 * 60)),
-            first_response_at: None,
-            snoozed_until: None,
-            resolved_at: None,
-            created_at: t(0),
-            updated_at: t(0),
-            last_outbound_at: None,
-            awaiting_reply_since: Some(t(0)),
-            next_timer_at: Some(t(0)),
-            first_response_breached_at: None,
-            next_response_breached_at: None,
-            window_warned_at: None,
-            window_closed_at: None,
-            content_erased_at: None,
-        }
+        crate::store::conversations::queued(1, t(0))
     }
 
     #[test]

@@ -322,3 +322,34 @@ pub async fn due_timers(
         })
         .collect())
 }
+
+/// A queued conversation `id` (tenant, contact and number 1) opened by a
+/// customer's message at `at`, waiting for a reply: for unit tests.
+#[cfg(test)]
+pub fn queued(id: i64, at: DateTime<Utc>) -> conversations::Model {
+    conversations::Model {
+        id,
+        tenant_id: 1,
+        contact_id: 1,
+        whatsapp_number_id: 1,
+        status: "queued".into(),
+        department_id: None,
+        assignee_id: None,
+        priority: 0,
+        last_inbound_at: Some(at),
+        window_expires_at: Some(at + chrono::Duration::hours(24)),
+        first_response_at: None,
+        snoozed_until: None,
+        resolved_at: None,
+        created_at: at,
+        updated_at: at,
+        last_outbound_at: None,
+        awaiting_reply_since: Some(at),
+        next_timer_at: Some(at),
+        first_response_breached_at: None,
+        next_response_breached_at: None,
+        window_warned_at: None,
+        window_closed_at: None,
+        content_erased_at: None,
+    }
+}
