@@ -318,14 +318,20 @@ async fn settle(
     use sea_orm::EntityTrait;
     let now = Utc::now();
     let due = timers::due(&conv, &deps.policy, now);
-    if !due.is_empty() {
+    if due.iter().all(|&kind| Mark::of(kind, &conv).is_some()) {
+        if !due.is_empty() {
+            // marks only: fired together with other conversations'
+            deps.marks.fire(conv.clone()).await?;
+        }
+    } else {
         fire(deps, &conv, &due, now).await?;
-        if let Some(fresh) = conversations::Entity::find_by_id(conv.id)
+    }
+    if !due.is_empty()
+        && let Some(fresh) = conversations::Entity::find_by_id(conv.id)
             .one(&deps.db)
             .await?
-        {
-            conv = fresh;
-        }
+    {
+        conv = fresh;
     }
     let next = timers::next_deadline(&conv, &deps.policy);
     if conv.next_timer_at != next {
@@ -333,6 +339,98 @@ async fn settle(
         conv.next_timer_at = next;
     }
     Ok(conv)
+}
+
+/// What firing a window or SLA timer does: set one "fired" column, if the
+/// conversation still waits in the same window or for the same reply, and
+/// publish one event. The other timers change more than a mark (status,
+/// contents) and are fired by the conversation's actor.
+pub(super) struct Mark {
+    pub column: conversations::Column,
+    /// Holds while the wait or window the timer was computed from is the
+    /// stored one (a message or a reply since would have moved it).
+    pub still: Expr,
+    pub event: Option<EventKind>,
+}
+
+impl Mark {
+    /// The mark of `kind` for `conv`; `None` for a timer that is not a mark.
+    pub(super) fn of(kind: TimerKind, conv: &conversations::Model) -> Option<Self> {
+        match kind {
+            TimerKind::WindowClosing | TimerKind::WindowClosed => {
+                let closed = kind == TimerKind::WindowClosed;
+                Some(Mark {
+                    column: if closed {
+                        conversations::Column::WindowClosedAt
+                    } else {
+                        conversations::Column::WindowWarnedAt
+                    },
+                    still: store::same(
+                        conversations::Column::WindowExpiresAt,
+                        conv.window_expires_at,
+                    ),
+                    event: conv
+                        .window_expires_at
+                        .map(|expires_at| EventKind::WindowClosing {
+                            conversation_id: conv.id,
+                            expires_at,
+                            closed,
+                        }),
+                })
+            }
+            TimerKind::FirstResponseSla | TimerKind::NextResponseSla => {
+                let first_response = kind == TimerKind::FirstResponseSla;
+                // the same wait, still unanswered (a reply since clears it)
+                let answered = Expr::col(conversations::Column::FirstResponseAt);
+                let still = Expr::col(conversations::Column::AwaitingReplySince)
+                    .is_not_null()
+                    .and(store::same(
+                        conversations::Column::AwaitingReplySince,
+                        conv.awaiting_reply_since,
+                    ))
+                    .and(if first_response {
+                        answered.is_null()
+                    } else {
+                        answered.is_not_null()
+                    });
+                Some(Mark {
+                    column: if first_response {
+                        conversations::Column::FirstResponseBreachedAt
+                    } else {
+                        conversations::Column::NextResponseBreachedAt
+                    },
+                    still,
+                    event: conv
+                        .awaiting_reply_since
+                        .map(|waiting_since| EventKind::SlaBreached {
+                            conversation_id: conv.id,
+                            kind: if first_response {
+                                SlaKind::FirstResponse
+                            } else {
+                                SlaKind::NextResponse
+                            },
+                            waiting_since,
+                        }),
+                })
+            }
+            TimerKind::AutoResolve | TimerKind::SnoozeWake | TimerKind::Retention => None,
+        }
+    }
+
+    /// `conv` as it is once this mark is set at `t`.
+    pub(super) fn apply(&self, conv: &mut conversations::Model, t: DateTime<Utc>) {
+        match self.column {
+            conversations::Column::WindowClosedAt => conv.window_closed_at = Some(t),
+            conversations::Column::WindowWarnedAt => conv.window_warned_at = Some(t),
+            conversations::Column::FirstResponseBreachedAt => {
+                conv.first_response_breached_at = Some(t)
+            }
+            conversations::Column::NextResponseBreachedAt => {
+                conv.next_response_breached_at = Some(t)
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Fires `due` timers of `conv` in one transaction and publishes their events.
@@ -348,60 +446,16 @@ async fn fire(
     let mut erased_files: Vec<String> = Vec::new();
     for kind in due {
         let fired = match kind {
-            TimerKind::WindowClosing | TimerKind::WindowClosed => {
-                let closed = *kind == TimerKind::WindowClosed;
-                let col = if closed {
-                    conversations::Column::WindowClosedAt
-                } else {
-                    conversations::Column::WindowWarnedAt
+            TimerKind::WindowClosing
+            | TimerKind::WindowClosed
+            | TimerKind::FirstResponseSla
+            | TimerKind::NextResponseSla => {
+                let Some(m) = Mark::of(*kind, conv) else {
+                    continue;
                 };
-                // the same window (a message since would have moved it)
-                let still = store::same(
-                    conversations::Column::WindowExpiresAt,
-                    conv.window_expires_at,
-                );
-                let fired = store::mark_once(&txn, conv.id, col, now, still).await?;
-                if fired && let Some(expires_at) = conv.window_expires_at {
-                    events.push(EventKind::WindowClosing {
-                        conversation_id: conv.id,
-                        expires_at,
-                        closed,
-                    });
-                }
-                fired
-            }
-            TimerKind::FirstResponseSla | TimerKind::NextResponseSla => {
-                let (col, sla) = if *kind == TimerKind::FirstResponseSla {
-                    (
-                        conversations::Column::FirstResponseBreachedAt,
-                        SlaKind::FirstResponse,
-                    )
-                } else {
-                    (
-                        conversations::Column::NextResponseBreachedAt,
-                        SlaKind::NextResponse,
-                    )
-                };
-                // the same wait, still unanswered (a reply since clears it)
-                let first = if *kind == TimerKind::FirstResponseSla {
-                    Expr::col(conversations::Column::FirstResponseAt).is_null()
-                } else {
-                    Expr::col(conversations::Column::FirstResponseAt).is_not_null()
-                };
-                let still = Expr::col(conversations::Column::AwaitingReplySince)
-                    .is_not_null()
-                    .and(store::same(
-                        conversations::Column::AwaitingReplySince,
-                        conv.awaiting_reply_since,
-                    ))
-                    .and(first);
-                let fired = store::mark_once(&txn, conv.id, col, now, still).await?;
-                if fired && let Some(waiting_since) = conv.awaiting_reply_since {
-                    events.push(EventKind::SlaBreached {
-                        conversation_id: conv.id,
-                        kind: sla,
-                        waiting_since,
-                    });
+                let fired = store::mark_once(&txn, conv.id, m.column, now, m.still).await?;
+                if fired {
+                    events.extend(m.event);
                 }
                 fired
             }

@@ -10,6 +10,7 @@
 pub mod board;
 pub mod conversation;
 pub mod lifecycle;
+mod sweep;
 pub mod tenant;
 pub mod timers;
 
@@ -54,6 +55,8 @@ pub struct Deps {
     pub quiet: Duration,
     /// The media store root (the retention timer deletes erased files).
     pub media_dir: std::path::PathBuf,
+    /// Fires window and SLA timers, grouped across conversations.
+    marks: sweep::Marks,
 }
 
 /// Why a request to an actor was refused.
@@ -147,6 +150,13 @@ impl Actors {
             n => n,
         };
         let arbiters = (0..n).map(|_| actix::Arbiter::new().handle()).collect();
+        let policy = timers::Policy::from(&settings.conversations);
+        let marks = sweep::Marks::start(sweep::Firing {
+            db: db.clone(),
+            bus: bus.clone(),
+            metrics: metrics.clone(),
+            policy: policy.clone(),
+        });
         let inner = Arc::new(Registry {
             arbiters,
             conversations: Mutex::new(HashMap::new()),
@@ -156,15 +166,16 @@ impl Actors {
                 ingest,
                 bus,
                 metrics,
-                policy: timers::Policy::from(&settings.conversations),
+                policy,
                 idle: Duration::from_secs(actors.idle_seconds),
                 mailbox: actors.mailbox_capacity,
                 quiet: Duration::from_secs(settings.events.quiet_check_seconds),
                 media_dir: settings.whatsapp.media_dir.clone(),
+                marks,
             },
         });
         let me = Self { inner };
-        tokio::spawn(sweep(
+        tokio::spawn(sweep::sweep(
             Arc::downgrade(&me.inner),
             Duration::from_millis(actors.timer_sweep_ms),
         ));
@@ -348,7 +359,7 @@ impl Actors {
 
     /// [`Actors::touch`] for the sweep, naming the conversation found due
     /// (perhaps an older one of the customer).
-    fn touch_due(&self, key: &ConvKey, due: Option<i64>) {
+    pub(crate) fn touch_due(&self, key: &ConvKey, due: Option<i64>) {
         let slot = self.conversation(key);
         if slot.ticking.swap(true, Ordering::AcqRel) {
             return;
@@ -425,42 +436,4 @@ pub enum CommandOutcomeError {
     Actor(#[from] ActorError),
     #[error(transparent)]
     Command(#[from] CommandError),
-}
-
-/// Conversations looked at per timer sweep.
-const SWEEP_BATCH: u64 = 500;
-
-/// Wakes the actors of conversations whose timers are due.
-async fn sweep(registry: std::sync::Weak<Registry>, every: Duration) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let Some(inner) = registry.upgrade() else {
-            return;
-        };
-        let actors = Actors { inner };
-        match crate::store::conversations::due_timers(
-            &actors.inner.deps.db,
-            chrono::Utc::now(),
-            SWEEP_BATCH,
-        )
-        .await
-        {
-            Ok(due) => {
-                for d in due {
-                    let key = ConvKey {
-                        tenant_id: d.tenant_id,
-                        number_id: d.number_id,
-                        wa_id: d.wa_id,
-                    };
-                    // a stopped actor is rebuilt; either fires what is due and
-                    // stores the next deadline (the writer stores exact ones
-                    // too, so only timers that are really due come here)
-                    actors.touch_due(&key, Some(d.conversation_id));
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "timer sweep failed; retrying"),
-        }
-    }
 }

@@ -288,12 +288,14 @@ pub async fn set_next_timer(
 }
 
 /// A conversation whose timers are due, with what its actor is keyed by.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DueTimer {
     pub conversation_id: i64,
     pub tenant_id: i64,
     pub number_id: i64,
     pub wa_id: String,
+    /// The row as the sweep read it.
+    pub row: conversations::Model,
 }
 
 /// Conversations whose `next_timer_at` is at or before `now`, oldest first.
@@ -318,6 +320,7 @@ pub async fn due_timers(
                 tenant_id: c.tenant_id,
                 number_id: c.whatsapp_number_id,
                 wa_id: contact?.wa_id,
+                row: c,
             })
         })
         .collect())

@@ -1,0 +1,291 @@
+//! The timer sweep: every tick, the conversations whose next timer is due.
+//!
+//! Window and SLA timers only set a "fired" column and publish an event
+//! ([`Mark`]); they are fired in groups, many conversations per
+//! transaction, with their next deadlines stored in the same transaction:
+//! by the sweep itself, and for conversation actors by [`Marks`], which
+//! groups what concurrent actors ask for. A conversation with another timer
+//! due (auto-resolve, snooze, retention) wakes its actor, which fires it.
+//! After an outage thousands of SLAs are due at once; fired one transaction
+//! per conversation, each holding the tenant's event-sequence row until its
+//! commit was flushed, they stalled the ingest writer (measured in
+//! BENCHMARKS.md, session 9).
+
+use std::time::Duration;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use entity::conversations;
+use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::{mpsc, oneshot};
+
+use super::conversation::Mark;
+use super::timers::{self, Policy};
+use super::{Actors, ConvKey, Registry};
+use crate::bus::{Bus, EventKind};
+use crate::metrics::Metrics;
+use crate::store::conversations::{self as store, DueTimer};
+
+/// Conversations looked at per timer sweep.
+const SWEEP_BATCH: u64 = 500;
+
+/// Conversations fired per transaction: each holds its row until the
+/// commit, so a message to one of them waits for at most one chunk.
+const FIRE_CHUNK: usize = 16;
+
+/// What firing marks needs.
+#[derive(Debug)]
+pub(super) struct Firing {
+    pub db: DatabaseConnection,
+    pub bus: Bus,
+    pub metrics: Arc<Metrics>,
+    pub policy: Policy,
+}
+
+/// One actor's request: fire the due marks of this row.
+struct Request {
+    conv: conversations::Model,
+    reply: oneshot::Sender<Result<(), String>>,
+}
+
+/// Fires the due marks of conversation actors in groups: actors that ask
+/// at the same time share one transaction (see [`fire_marks`]).
+#[derive(Debug, Clone)]
+pub(super) struct Marks {
+    tx: mpsc::Sender<Request>,
+}
+
+impl Marks {
+    /// Starts the task that fires the groups (on the current runtime).
+    pub(super) fn start(firing: Firing) -> Self {
+        let task = Arc::new(firing);
+        let (tx, mut rx) = mpsc::channel::<Request>(FIRE_CHUNK * 4);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut group = vec![first];
+                while group.len() < FIRE_CHUNK {
+                    match rx.try_recv() {
+                        Ok(r) => group.push(r),
+                        Err(_) => break,
+                    }
+                }
+                let convs: Vec<_> = group.iter().map(|r| r.conv.clone()).collect();
+                let firing = std::panic::AssertUnwindSafe(fire_marks(&task, &convs));
+                let res = match futures_util::FutureExt::catch_unwind(firing).await {
+                    Ok(res) => res.map_err(|e| e.to_string()),
+                    Err(_) => Err("firing timers panicked".to_string()),
+                };
+                for r in group {
+                    let _ = r.reply.send(res.clone());
+                }
+            }
+        });
+        Self { tx }
+    }
+
+    /// Fires the due marks of `conv` (with other actors' in one
+    /// transaction) and stores its next deadline; returns once committed.
+    pub(super) async fn fire(&self, conv: conversations::Model) -> Result<(), DbErr> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Request { conv, reply })
+            .await
+            .map_err(|_| DbErr::Custom("the timer firing task stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| DbErr::Custom("the timer firing task stopped".into()))?
+            .map_err(DbErr::Custom)
+    }
+}
+
+/// Fires what is due, every `every`, until the registry is gone.
+pub(super) async fn sweep(registry: std::sync::Weak<Registry>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(inner) = registry.upgrade() else {
+            return;
+        };
+        let actors = Actors { inner };
+        let deps = &actors.inner.deps;
+        let now = Utc::now();
+        let due = match store::due_timers(&deps.db, now, SWEEP_BATCH).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "timer sweep failed; retrying");
+                continue;
+            }
+        };
+        let (marks, wake) = split(due, &deps.policy, now);
+        // through the same groups as the actors' (one group at a time)
+        let fired =
+            futures_util::future::join_all(marks.into_iter().map(|conv| deps.marks.fire(conv)))
+                .await;
+        if let Some(Err(e)) = fired.into_iter().find(Result::is_err) {
+            // nothing of that group was stored: it is still due next tick
+            tracing::warn!(error = %e, "firing due timers failed; retrying");
+        }
+        for d in wake {
+            let key = ConvKey {
+                tenant_id: d.tenant_id,
+                number_id: d.number_id,
+                wa_id: d.wa_id,
+            };
+            // a stopped actor is rebuilt; either fires what is due and
+            // stores the next deadline (the writer stores exact ones too,
+            // so only timers that are really due come here)
+            actors.touch_due(&key, Some(d.conversation_id));
+        }
+    }
+}
+
+/// Splits due conversations into those whose due timers are all marks (or
+/// none: a stale deadline, only stored again), fired here, and those that
+/// wake their actor.
+fn split(
+    due: Vec<DueTimer>,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> (Vec<conversations::Model>, Vec<DueTimer>) {
+    let (mut marks, mut wake) = (Vec::new(), Vec::new());
+    for d in due {
+        let only_marks = timers::due(&d.row, policy, now)
+            .into_iter()
+            .all(|kind| Mark::of(kind, &d.row).is_some());
+        if only_marks {
+            marks.push(d.row);
+        } else {
+            wake.push(d);
+        }
+    }
+    (marks, wake)
+}
+
+/// Fires the due marks of `convs` in one transaction: each mark once (its
+/// condition re-checked in the update), the events appended with one hold
+/// of each tenant's sequence, and the next deadline of every conversation
+/// whose marks all took. One that changed since it was read keeps its
+/// deadline, so the next tick reads it again. Events go out after the commit.
+/// Rows are locked in id order, as the ingest writer's statement locks them,
+/// so the two never wait on each other in a cycle.
+async fn fire_marks(deps: &Firing, convs: &[conversations::Model]) -> Result<(), DbErr> {
+    let now = Utc::now();
+    let mut convs: Vec<&conversations::Model> = convs.iter().collect();
+    convs.sort_unstable_by_key(|c| c.id);
+    convs.dedup_by_key(|c| c.id);
+    let txn = crate::store::begin_write(&deps.db).await?;
+    let mut events: Vec<(i64, EventKind)> = Vec::new();
+    let mut fired = Vec::new();
+    for conv in convs {
+        let mut after = conv.clone();
+        let mut took_all = true;
+        for kind in timers::due(conv, &deps.policy, now) {
+            let Some(m) = Mark::of(kind, conv) else {
+                took_all = false;
+                continue;
+            };
+            if store::mark_once(&txn, conv.id, m.column, now, m.still.clone()).await? {
+                m.apply(&mut after, now);
+                events.extend(m.event.map(|e| (conv.tenant_id, e)));
+                fired.push(kind);
+            } else {
+                took_all = false;
+            }
+        }
+        if took_all {
+            let next = timers::next_deadline(&after, &deps.policy);
+            if next != conv.next_timer_at {
+                store::set_next_timer(&txn, conv.id, conv.next_timer_at, next).await?;
+            }
+        }
+    }
+    let appended = crate::ingest::write::append_events(&txn, events, now).await?;
+    txn.commit().await?;
+    for kind in fired {
+        deps.metrics
+            .timer_fires
+            .with_label_values(&[kind.as_str()])
+            .inc();
+    }
+    for e in appended {
+        deps.bus.publish(e);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actors::timers::TimerKind;
+
+    fn t(mins: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000, 0).expect("time") + chrono::Duration::minutes(mins)
+    }
+
+    fn policy() -> Policy {
+        Policy {
+            first_response: Some(chrono::Duration::minutes(5)),
+            next_response: Some(chrono::Duration::minutes(15)),
+            window_warning: Some(chrono::Duration::minutes(60)),
+            auto_resolve: Some(chrono::Duration::minutes(120)),
+            retention: None,
+        }
+    }
+
+    fn due(row: conversations::Model) -> DueTimer {
+        DueTimer {
+            conversation_id: row.id,
+            tenant_id: row.tenant_id,
+            number_id: row.whatsapp_number_id,
+            wa_id: format!("49{}", row.id),
+            row,
+        }
+    }
+
+    #[test]
+    fn marks_are_fired_by_the_sweep_and_other_timers_wake_the_actor() {
+        let p = policy();
+        // waiting since t(0): the first-response SLA (a mark) is due at t(5)
+        let sla = store::queued(1, t(0));
+        assert_eq!(timers::due(&sla, &p, t(6)), [TimerKind::FirstResponseSla]);
+        // answered and quiet since: auto-resolve (not a mark) is due at t(120)
+        let mut quiet = store::queued(2, t(0));
+        quiet.awaiting_reply_since = None;
+        quiet.first_response_at = Some(t(1));
+        quiet.last_outbound_at = Some(t(1));
+        assert!(timers::due(&quiet, &p, t(200)).contains(&TimerKind::AutoResolve));
+        // a stale deadline with nothing due: stored again by the sweep
+        let stale = store::queued(3, t(4));
+        assert!(timers::due(&stale, &p, t(6)).is_empty());
+
+        let (marks, wake) = split(vec![due(sla), due(quiet.clone()), due(stale)], &p, t(6));
+        assert_eq!(
+            marks.iter().map(|c| c.id).collect::<Vec<_>>(),
+            [1, 2, 3],
+            "the SLA; the others have nothing due at t(6), so only their deadline is stored"
+        );
+        assert!(wake.is_empty());
+        let (marks, wake) = split(vec![due(quiet)], &p, t(200));
+        assert!(marks.is_empty());
+        assert_eq!(
+            wake.iter().map(|d| d.conversation_id).collect::<Vec<_>>(),
+            [2]
+        );
+    }
+
+    #[test]
+    fn a_fired_mark_moves_the_next_deadline_on() {
+        let p = policy();
+        let mut c = store::queued(1, t(0));
+        let m = Mark::of(TimerKind::FirstResponseSla, &c).expect("a mark");
+        assert!(matches!(m.event, Some(EventKind::SlaBreached { .. })));
+        assert_eq!(timers::next_deadline(&c, &p), Some(t(5)));
+        m.apply(&mut c, t(6));
+        assert_eq!(c.first_response_breached_at, Some(t(6)));
+        assert!(timers::due(&c, &p, t(6)).is_empty(), "fired once");
+        assert!(timers::next_deadline(&c, &p).is_none_or(|at| at > t(5)));
+        assert!(Mark::of(TimerKind::AutoResolve, &c).is_none());
+    }
+}
