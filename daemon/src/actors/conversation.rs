@@ -318,13 +318,21 @@ async fn settle(
     use sea_orm::EntityTrait;
     let now = Utc::now();
     let due = timers::due(&conv, &deps.policy, now);
-    if due.iter().all(|&kind| Mark::of(kind, &conv).is_some()) {
-        if !due.is_empty() {
-            // marks only: fired together with other conversations'
-            deps.marks.fire(conv.clone()).await?;
+    let marks_only = due.iter().all(|&kind| Mark::of(kind, &conv).is_some());
+    if !due.is_empty() {
+        // marks only: fired together with other conversations'; if the
+        // group skipped the row (locked right now) or failed, on its own
+        let grouped = marks_only
+            && match deps.marks.fire(conv.clone()).await {
+                Ok(done) => done,
+                Err(e) => {
+                    tracing::warn!(error = %e, conversation = conv.id, "firing timers in a group failed; firing them alone");
+                    false
+                }
+            };
+        if !grouped {
+            fire(deps, &conv, &due, now).await?;
         }
-    } else {
-        fire(deps, &conv, &due, now).await?;
     }
     if !due.is_empty()
         && let Some(fresh) = conversations::Entity::find_by_id(conv.id)
@@ -342,8 +350,8 @@ async fn settle(
 }
 
 /// What firing a window or SLA timer does: set one "fired" column, if the
-/// conversation still waits in the same window or for the same reply, and
-/// publish one event. The other timers change more than a mark (status,
+/// conversation still has the status it was read with and waits in the same
+/// window or for the same reply, and publish one event. The other timers change more than a mark (status,
 /// contents) and are fired by the conversation's actor.
 pub(super) struct Mark {
     pub column: conversations::Column,
@@ -365,10 +373,10 @@ impl Mark {
                     } else {
                         conversations::Column::WindowWarnedAt
                     },
-                    still: store::same(
+                    still: same_status(conv).and(store::same(
                         conversations::Column::WindowExpiresAt,
                         conv.window_expires_at,
-                    ),
+                    )),
                     event: conv
                         .window_expires_at
                         .map(|expires_at| EventKind::WindowClosing {
@@ -382,8 +390,8 @@ impl Mark {
                 let first_response = kind == TimerKind::FirstResponseSla;
                 // the same wait, still unanswered (a reply since clears it)
                 let answered = Expr::col(conversations::Column::FirstResponseAt);
-                let still = Expr::col(conversations::Column::AwaitingReplySince)
-                    .is_not_null()
+                let still = same_status(conv)
+                    .and(Expr::col(conversations::Column::AwaitingReplySince).is_not_null())
                     .and(store::same(
                         conversations::Column::AwaitingReplySince,
                         conv.awaiting_reply_since,
@@ -431,6 +439,13 @@ impl Mark {
             _ => {}
         }
     }
+}
+
+/// The stored status is still the one `conv` was read with (whether a timer
+/// runs at all depends on it: none on a resolved conversation, no SLA on a
+/// snoozed one or while the bot answers).
+fn same_status(conv: &conversations::Model) -> Expr {
+    Expr::col(conversations::Column::Status).eq(conv.status.clone())
 }
 
 /// Fires `due` timers of `conv` in one transaction and publishes their events.

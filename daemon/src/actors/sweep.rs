@@ -46,20 +46,23 @@ pub(super) struct Firing {
 /// One actor's request: fire the due marks of this row.
 struct Request {
     conv: conversations::Model,
-    reply: oneshot::Sender<Result<(), String>>,
+    /// `Ok(false)`: skipped (the row was locked), nothing fired.
+    reply: oneshot::Sender<Result<bool, String>>,
 }
 
 /// Fires the due marks of conversation actors in groups: actors that ask
 /// at the same time share one transaction (see [`fire_marks`]).
 #[derive(Debug, Clone)]
 pub(super) struct Marks {
+    firing: Arc<Firing>,
     tx: mpsc::Sender<Request>,
 }
 
 impl Marks {
     /// Starts the task that fires the groups (on the current runtime).
     pub(super) fn start(firing: Firing) -> Self {
-        let task = Arc::new(firing);
+        let firing = Arc::new(firing);
+        let task = firing.clone();
         let (tx, mut rx) = mpsc::channel::<Request>(FIRE_CHUNK * 4);
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
@@ -77,16 +80,26 @@ impl Marks {
                     Err(_) => Err("firing timers panicked".to_string()),
                 };
                 for r in group {
-                    let _ = r.reply.send(res.clone());
+                    let done = match &res {
+                        Ok(skipped) => Ok(!skipped.contains(&r.conv.id)),
+                        Err(e) => Err(e.clone()),
+                    };
+                    let _ = r.reply.send(done);
                 }
             }
         });
-        Self { tx }
+        Self { firing, tx }
+    }
+
+    pub(super) fn firing(&self) -> &Firing {
+        &self.firing
     }
 
     /// Fires the due marks of `conv` (with other actors' in one
     /// transaction) and stores its next deadline; returns once committed.
-    pub(super) async fn fire(&self, conv: conversations::Model) -> Result<(), DbErr> {
+    /// `Ok(false)` when the group skipped it (its row was locked by another
+    /// writer at that moment): nothing of it was fired.
+    pub(super) async fn fire(&self, conv: conversations::Model) -> Result<bool, DbErr> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Request { conv, reply })
@@ -119,26 +132,34 @@ pub(super) async fn sweep(registry: std::sync::Weak<Registry>, every: Duration) 
             }
         };
         let (marks, wake) = split(due, &deps.policy, now);
-        // through the same groups as the actors' (one group at a time)
-        let fired =
-            futures_util::future::join_all(marks.into_iter().map(|conv| deps.marks.fire(conv)))
-                .await;
-        if let Some(Err(e)) = fired.into_iter().find(Result::is_err) {
-            // nothing of that group was stored: it is still due next tick
-            tracing::warn!(error = %e, "firing due timers failed; retrying");
-        }
         for d in wake {
-            let key = ConvKey {
-                tenant_id: d.tenant_id,
-                number_id: d.number_id,
-                wa_id: d.wa_id,
-            };
-            // a stopped actor is rebuilt; either fires what is due and
-            // stores the next deadline (the writer stores exact ones too,
-            // so only timers that are really due come here)
-            actors.touch_due(&key, Some(d.conversation_id));
+            wake_actor(&actors, d);
+        }
+        let firing = deps.marks.firing();
+        for chunk in marks.chunks(FIRE_CHUNK) {
+            let rows: Vec<conversations::Model> = chunk.iter().map(|d| d.row.clone()).collect();
+            // rows skipped (locked right now) are still due at the next tick
+            if let Err(e) = fire_marks(firing, &rows).await {
+                // nothing of the group was stored: its actors fire them one by one
+                tracing::warn!(error = %e, "firing due timers in a group failed; waking their actors");
+                for d in chunk {
+                    wake_actor(&actors, d.clone());
+                }
+            }
         }
     }
+}
+
+/// Wakes the actor of `d` (rebuilt if stopped), which fires what is due and
+/// stores the next deadline (the writer stores exact ones too, so only
+/// timers that are really due come here).
+fn wake_actor(actors: &Actors, d: DueTimer) {
+    let key = ConvKey {
+        tenant_id: d.tenant_id,
+        number_id: d.number_id,
+        wa_id: d.wa_id,
+    };
+    actors.touch_due(&key, Some(d.conversation_id));
 }
 
 /// Splits due conversations into those whose due timers are all marks (or
@@ -148,14 +169,14 @@ fn split(
     due: Vec<DueTimer>,
     policy: &Policy,
     now: DateTime<Utc>,
-) -> (Vec<conversations::Model>, Vec<DueTimer>) {
+) -> (Vec<DueTimer>, Vec<DueTimer>) {
     let (mut marks, mut wake) = (Vec::new(), Vec::new());
     for d in due {
         let only_marks = timers::due(&d.row, policy, now)
             .into_iter()
             .all(|kind| Mark::of(kind, &d.row).is_some());
         if only_marks {
-            marks.push(d.row);
+            marks.push(d);
         } else {
             wake.push(d);
         }
@@ -168,14 +189,15 @@ fn split(
 /// of each tenant's sequence, and the next deadline of every conversation
 /// whose marks all took. One that changed since it was read keeps its
 /// deadline, so the next tick reads it again. Events go out after the commit.
-/// Rows are locked in id order, as the ingest writer's statement locks them,
-/// so the two never wait on each other in a cycle.
-async fn fire_marks(deps: &Firing, convs: &[conversations::Model]) -> Result<(), DbErr> {
+/// Rows are locked first, in id order, skipping those locked elsewhere
+/// (returned: they are still due). Returns the skipped ids.
+async fn fire_marks(deps: &Firing, convs: &[conversations::Model]) -> Result<Vec<i64>, DbErr> {
     let now = Utc::now();
     let mut convs: Vec<&conversations::Model> = convs.iter().collect();
     convs.sort_unstable_by_key(|c| c.id);
     convs.dedup_by_key(|c| c.id);
     let txn = crate::store::begin_write(&deps.db).await?;
+    let skipped = lock_rows(&txn, &mut convs).await?;
     let mut events: Vec<(i64, EventKind)> = Vec::new();
     let mut fired = Vec::new();
     for conv in convs {
@@ -212,7 +234,42 @@ async fn fire_marks(deps: &Firing, convs: &[conversations::Model]) -> Result<(),
     for e in appended {
         deps.bus.publish(e);
     }
-    Ok(())
+    Ok(skipped)
+}
+
+/// PostgreSQL: locks the rows of `convs` in id order, skipping (and
+/// removing from `convs`) those another transaction holds; returns their
+/// ids. The group never waits for a conversation while it holds others, so
+/// it cannot close a cycle with the ingest writer (which takes the event
+/// sequence only after its conversations). SQLite has one writer at a time.
+async fn lock_rows(
+    txn: &sea_orm::DatabaseTransaction,
+    convs: &mut Vec<&conversations::Model>,
+) -> Result<Vec<i64>, DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Order, Query};
+    use sea_orm::{ConnectionTrait, EntityName};
+    if txn.get_database_backend() != sea_orm::DbBackend::Postgres || convs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let q = Query::select()
+        .column(conversations::Column::Id)
+        .from(conversations::Entity.table_ref())
+        .and_where(Expr::col(conversations::Column::Id).is_in(convs.iter().map(|c| c.id)))
+        .order_by(conversations::Column::Id, Order::Asc)
+        .lock_with_behavior(LockType::NoKeyUpdate, LockBehavior::SkipLocked)
+        .to_owned();
+    let mut locked = std::collections::HashSet::new();
+    for row in txn.query_all(&q).await? {
+        locked.insert(row.try_get::<i64>("", "id")?);
+    }
+    let skipped = convs
+        .iter()
+        .map(|c| c.id)
+        .filter(|id| !locked.contains(id))
+        .collect();
+    // a row gone since it was read is "skipped" too: nothing to fire
+    convs.retain(|c| locked.contains(&c.id));
+    Ok(skipped)
 }
 
 #[cfg(test)]
@@ -262,7 +319,7 @@ mod tests {
 
         let (marks, wake) = split(vec![due(sla), due(quiet.clone()), due(stale)], &p, t(6));
         assert_eq!(
-            marks.iter().map(|c| c.id).collect::<Vec<_>>(),
+            marks.iter().map(|d| d.conversation_id).collect::<Vec<_>>(),
             [1, 2, 3],
             "the SLA; the others have nothing due at t(6), so only their deadline is stored"
         );
@@ -287,5 +344,26 @@ mod tests {
         assert!(timers::due(&c, &p, t(6)).is_empty(), "fired once");
         assert!(timers::next_deadline(&c, &p).is_none_or(|at| at > t(5)));
         assert!(Mark::of(TimerKind::AutoResolve, &c).is_none());
+    }
+
+    #[test]
+    fn a_mark_holds_only_for_the_status_and_the_wait_it_was_read_with() {
+        use sea_orm::sea_query::{PostgresQueryBuilder, Query};
+        let c = store::queued(1, t(0));
+        for kind in [TimerKind::FirstResponseSla, TimerKind::WindowClosing] {
+            let m = Mark::of(kind, &c).expect("a mark");
+            let sql = Query::select()
+                .expr(sea_orm::sea_query::Expr::val(1))
+                .and_where(m.still)
+                .to_string(PostgresQueryBuilder);
+            // resolved, snoozed or handed to the bot since the row was read: no fire
+            assert!(sql.contains(&format!("\"status\" = '{}'", c.status)), "{sql}");
+            let wait = if kind == TimerKind::FirstResponseSla {
+                "\"awaiting_reply_since\""
+            } else {
+                "\"window_expires_at\""
+            };
+            assert!(sql.contains(wait), "{sql}");
+        }
     }
 }

@@ -288,6 +288,11 @@ fn db_err(e: sqlx::Error) -> DbErr {
 /// come grouped by conversation, not joined back one by one: with the
 /// generic plan's row estimates (one), that join was a nested loop, its
 /// cost growing with the square of the batch (20 µs a message at 100).
+/// The tenant's sequence row is taken last: `s` reads all of `r` and `c`
+/// first (the conversations and contacts updated and locked), so the
+/// statement never holds the sequence while it waits for another row, and a
+/// transaction that holds rows and then waits for the sequence (a timer
+/// group, a command) cannot close a cycle with it.
 static STATEMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let now = "$1";
     let window_end = format!(
@@ -317,7 +322,8 @@ static STATEMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
                  OR v.touch_at > contacts.last_inbound_at THEN v.touch_at \
                  ELSE contacts.last_inbound_at END, \
              updated_at = {now} \
-             FROM v WHERE v.touch AND contacts.id = v.contact_id AND contacts.tenant_id = v.tenant_id), \
+             FROM v WHERE v.touch AND contacts.id = v.contact_id AND contacts.tenant_id = v.tenant_id \
+             RETURNING contacts.id), \
          m AS (INSERT INTO messages (tenant_id, conversation_id, contact_id, direction, \
                  wa_message_id, kind, content, status, wa_timestamp, created_at) \
              SELECT v.tenant_id, o.id, v.contact_id, 'inbound', v.wamid, v.kind, v.content, \
@@ -339,7 +345,9 @@ static STATEMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
              RETURNING conversations.*, w.ids AS m_ids, w.ords AS m_ords), \
          k AS (SELECT tenant_id, count(*) AS n FROM x GROUP BY tenant_id), \
          s AS (INSERT INTO event_sequences (tenant_id, last_seq) \
-             SELECT tenant_id, n FROM k ORDER BY tenant_id \
+             SELECT k.tenant_id, k.n FROM k, \
+                 (SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM c) AS n) AS locked \
+             WHERE locked.n >= 0 ORDER BY k.tenant_id \
              ON CONFLICT (tenant_id) DO UPDATE \
                  SET last_seq = event_sequences.last_seq + excluded.last_seq \
              RETURNING tenant_id, last_seq), \

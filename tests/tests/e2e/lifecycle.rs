@@ -445,12 +445,14 @@ async fn event_numbers_stay_gap_free_in_large_batches(backend: Backend) {
 /// After an outage many SLAs are due at once. The daemon is stopped while
 /// 40 conversations' first-response SLAs fall due; after the restart each
 /// fires exactly once (grouped, many conversations per transaction, by the
-/// sweep and by the actors the new messages start), with gap-free event
+/// sweep and by the actors that new messages start), with gap-free event
 /// numbers, and each conversation's next deadline moves on.
 async fn a_wave_of_due_slas_fires_each_once(backend: Backend) {
+    // 4 s: none falls due before the first restart (messages carry whole
+    // seconds, so a deadline can be up to a second early)
     let (app, _) = app_with_number_and(backend, |s: &mut Settings| {
         fast_timers(s);
-        s.conversations.first_response_sla_seconds = 2;
+        s.conversations.first_response_sla_seconds = 4;
     })
     .await;
     let customers: Vec<String> = (0..40).map(|i| format!("49151000050{i:02}")).collect();
@@ -460,9 +462,11 @@ async fn a_wave_of_due_slas_fires_each_once(backend: Backend) {
             200
         );
     }
+    // down "for the outage": the sweep looks once at the start, then not
+    // again while the SLAs fall due
     let app = app.restart(|s| s.actors.timer_sweep_ms = 60_000).await;
-    // down "for the outage": the SLAs fall due while nothing sweeps
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(logged(&app, "sla_breached").await, 0, "none due yet");
+    tokio::time::sleep(Duration::from_millis(4_500)).await;
     let app = app.restart(fast_timers).await;
     // half the customers write again: their actors start with the SLA due
     for (i, wa) in customers.iter().take(20).enumerate() {
@@ -479,6 +483,46 @@ async fn a_wave_of_due_slas_fires_each_once(backend: Backend) {
     wait_logged(&app, "sla_breached", 40, 20).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(logged(&app, "sla_breached").await, 40, "each fired once");
+    assert_gap_free(&app).await;
+    assert_moved_on(&app, &customers).await;
+    assert!(
+        app.metrics()
+            .await
+            .contains("switchboard_timer_fires_total{kind=\"first_response_sla\"} 40")
+    );
+    app.stop().await;
+}
+
+/// Live actors fire their own due SLAs through the grouping task: the
+/// sweep looks only once, at the start, before anything is due.
+async fn live_actors_fire_their_slas_in_groups(backend: Backend) {
+    let (app, _) = app_with_number_and(backend, |s: &mut Settings| {
+        s.actors.timer_sweep_ms = 60_000;
+        s.conversations.first_response_sla_seconds = 2;
+    })
+    .await;
+    let customers: Vec<String> = (0..6).map(|i| format!("49151000060{i:02}")).collect();
+    for (i, wa) in customers.iter().enumerate() {
+        assert_eq!(
+            post(&app, &inbound(wa, &format!("wamid.L{i}")), Some(APP_SECRET)).await,
+            200
+        );
+    }
+    wait_logged(&app, "sla_breached", 6, 10).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(logged(&app, "sla_breached").await, 6, "each fired once");
+    assert_gap_free(&app).await;
+    assert_moved_on(&app, &customers).await;
+    assert!(
+        app.metrics()
+            .await
+            .contains("switchboard_timer_fires_total{kind=\"first_response_sla\"} 6")
+    );
+    app.stop().await;
+}
+
+/// The event log's numbers run 1, 2, 3, … (one tenant).
+async fn assert_gap_free(app: &TestApp) {
     let seqs: Vec<i64> = entity::event_log::Entity::find()
         .order_by_asc(entity::event_log::Column::Seq)
         .all(&app.db)
@@ -492,8 +536,12 @@ async fn a_wave_of_due_slas_fires_each_once(backend: Backend) {
         (1..=seqs.len() as i64).collect::<Vec<_>>(),
         "gap-free"
     );
+}
+
+/// Each customer's SLA is marked and the next deadline is in the future.
+async fn assert_moved_on(app: &TestApp, customers: &[String]) {
     let now = chrono::Utc::now();
-    for wa in &customers {
+    for wa in customers {
         let c = app.conversation_with(wa).await;
         assert!(c.first_response_breached_at.is_some(), "{wa} breached");
         assert!(
@@ -502,12 +550,6 @@ async fn a_wave_of_due_slas_fires_each_once(backend: Backend) {
             c.next_timer_at
         );
     }
-    assert!(
-        app.metrics()
-            .await
-            .contains("switchboard_timer_fires_total{kind=\"first_response_sla\"} 40")
-    );
-    app.stop().await;
 }
 
 crate::backends!(
@@ -515,7 +557,8 @@ crate::backends!(
     after_the_reopen_window_a_new_conversation_starts,
     retention_erases_a_resolved_conversation_once,
     event_numbers_stay_gap_free_in_large_batches,
-    a_wave_of_due_slas_fires_each_once
+    a_wave_of_due_slas_fires_each_once,
+    live_actors_fire_their_slas_in_groups
 );
 
 fn fast_timers(s: &mut Settings) {
