@@ -357,7 +357,10 @@ mod tests {
                 .and_where(m.still)
                 .to_string(PostgresQueryBuilder);
             // resolved, snoozed or handed to the bot since the row was read: no fire
-            assert!(sql.contains(&format!("\"status\" = '{}'", c.status)), "{sql}");
+            assert!(
+                sql.contains(&format!("\"status\" = '{}'", c.status)),
+                "{sql}"
+            );
             let wait = if kind == TimerKind::FirstResponseSla {
                 "\"awaiting_reply_since\""
             } else {

@@ -334,7 +334,7 @@ fn message_from(wa_id: &str, wamid: &str, ts: i64, name: &str, kind: &str) -> St
 
 /// The tenant's event log, after checking its sequence numbers have no
 /// gap and no repeat.
-async fn gapless_events(app: &TestApp, tenant: i64) -> Vec<entity::event_log::Model> {
+pub(crate) async fn gapless_events(app: &TestApp, tenant: i64) -> Vec<entity::event_log::Model> {
     let events = entity::event_log::Entity::find()
         .filter(entity::event_log::Column::TenantId.eq(tenant))
         .all(&app.db)
