@@ -143,7 +143,12 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     )
     .await
     {
-        Ok(Ok(n)) => tracing::info!(contacts = n, "ingest contact cache warmed"),
+        Ok(Ok(n)) => {
+            metrics
+                .ingest_contacts_warmed
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+            tracing::info!(contacts = n, "ingest contact cache warmed")
+        }
         Ok(Err(e)) => tracing::warn!(error = %e, "warming the ingest contact cache failed"),
         Err(_) => tracing::warn!("warming the ingest contact cache timed out"),
     }

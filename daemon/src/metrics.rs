@@ -33,6 +33,9 @@ pub struct Metrics {
     pub ingest_batch_messages: Histogram,
     /// `switchboard_ingest_queue_depth`
     pub ingest_queue_depth: IntGauge,
+    /// `switchboard_ingest_contacts_warmed`: customers loaded into the
+    /// writer's contact cache at start
+    pub ingest_contacts_warmed: IntGauge,
     /// `switchboard_messages_in_total{type}`
     pub messages_in: IntCounterVec,
     /// `switchboard_messages_out_total{type,result}` (accepted by the Cloud API, or failed for good)
@@ -154,6 +157,10 @@ impl Metrics {
             "ingest_queue_depth",
             "Notifications waiting for the ingest writer",
         ));
+        let ingest_contacts_warmed = must(IntGauge::new(
+            "ingest_contacts_warmed",
+            "Recent customers loaded into the ingest writer's contact cache at start",
+        ));
         let messages_in = must(IntCounterVec::new(
             Opts::new(
                 "messages_in_total",
@@ -254,6 +261,7 @@ impl Metrics {
             Box::new(ingest_batch_messages.clone()),
             Box::new(ingest_step_seconds.clone()),
             Box::new(ingest_queue_depth.clone()),
+            Box::new(ingest_contacts_warmed.clone()),
             Box::new(messages_in.clone()),
             Box::new(messages_out.clone()),
             Box::new(send_errors.clone()),
@@ -291,6 +299,7 @@ impl Metrics {
             ingest_batch_messages,
             ingest_step_seconds,
             ingest_queue_depth,
+            ingest_contacts_warmed,
             messages_in,
             messages_out,
             send_errors,

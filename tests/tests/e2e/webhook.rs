@@ -662,6 +662,13 @@ async fn a_restart_remembers_recent_customers(backend: Backend) {
     assert!(cache.known(tenant, "16505559999").is_none());
     assert!(cache.known(tenant, "16505558888").is_none());
     let app = app.restart(|_| {}).await;
+    // the daemon warmed its own cache with the one recent customer (both backends)
+    assert!(
+        app.metrics()
+            .await
+            .contains("switchboard_ingest_contacts_warmed 1\n"),
+        "warmed at start"
+    );
     let next = customer_message("wamid.W1", ts + 10, "Sheena Nelson", "text");
     assert_eq!(post(&app, &next, Some(APP_SECRET)).await, 200);
     assert_one_statement_path(&app, backend).await;
