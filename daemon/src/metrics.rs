@@ -66,6 +66,9 @@ pub struct Metrics {
     pub mailbox_full: IntCounterVec,
     /// `switchboard_timer_fires_total{kind}`
     pub timer_fires: IntCounterVec,
+    /// `switchboard_timer_groups_total{by}`: window and SLA timers committed
+    /// in groups, by who found them due (`sweep` or `actors`)
+    pub timer_groups: IntCounterVec,
     /// `switchboard_conversation_transitions_total{to}`
     pub transitions: IntCounterVec,
 }
@@ -234,6 +237,13 @@ impl Metrics {
             Opts::new("timer_fires_total", "Conversation timers fired, by kind"),
             &["kind"],
         ));
+        let timer_groups = must(IntCounterVec::new(
+            Opts::new(
+                "timer_groups_total",
+                "Groups of window and SLA timers committed in one transaction, by who found them due",
+            ),
+            &["by"],
+        ));
         let transitions = must(IntCounterVec::new(
             Opts::new(
                 "conversation_transitions_total",
@@ -276,6 +286,7 @@ impl Metrics {
             Box::new(queue_waiting.clone()),
             Box::new(agents_online.clone()),
             Box::new(timer_fires.clone()),
+            Box::new(timer_groups.clone()),
             Box::new(transitions.clone()),
             Box::new(build_info),
         ] {
@@ -314,6 +325,7 @@ impl Metrics {
             queue_waiting,
             agents_online,
             timer_fires,
+            timer_groups,
             transitions,
         }
     }

@@ -318,11 +318,10 @@ async fn settle(
     use sea_orm::EntityTrait;
     let now = Utc::now();
     let due = timers::due(&conv, &deps.policy, now);
-    let marks_only = due.iter().all(|&kind| Mark::of(kind, &conv).is_some());
     if !due.is_empty() {
         // marks only: fired together with other conversations'; if the
         // group skipped the row (locked right now) or failed, on its own
-        let grouped = marks_only
+        let grouped = due.iter().all(|k| k.is_mark())
             && match deps.marks.fire(conv.clone()).await {
                 Ok(done) => done,
                 Err(e) => {
@@ -333,13 +332,12 @@ async fn settle(
         if !grouped {
             fire(deps, &conv, &due, now).await?;
         }
-    }
-    if !due.is_empty()
-        && let Some(fresh) = conversations::Entity::find_by_id(conv.id)
+        if let Some(fresh) = conversations::Entity::find_by_id(conv.id)
             .one(&deps.db)
             .await?
-    {
-        conv = fresh;
+        {
+            conv = fresh;
+        }
     }
     let next = timers::next_deadline(&conv, &deps.policy);
     if conv.next_timer_at != next {

@@ -359,7 +359,7 @@ impl Actors {
 
     /// [`Actors::touch`] for the sweep, naming the conversation found due
     /// (perhaps an older one of the customer).
-    pub(crate) fn touch_due(&self, key: &ConvKey, due: Option<i64>) {
+    fn touch_due(&self, key: &ConvKey, due: Option<i64>) {
         let slot = self.conversation(key);
         if slot.ticking.swap(true, Ordering::AcqRel) {
             return;

@@ -21,7 +21,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::{mpsc, oneshot};
 
 use super::conversation::Mark;
-use super::timers::{self, Policy};
+use super::timers::{self, Policy, TimerKind};
 use super::{Actors, ConvKey, Registry};
 use crate::bus::{Bus, EventKind};
 use crate::metrics::Metrics;
@@ -74,7 +74,7 @@ impl Marks {
                     }
                 }
                 let convs: Vec<_> = group.iter().map(|r| r.conv.clone()).collect();
-                let firing = std::panic::AssertUnwindSafe(fire_marks(&task, &convs));
+                let firing = std::panic::AssertUnwindSafe(fire_marks(&task, &convs, "actors"));
                 let res = match futures_util::FutureExt::catch_unwind(firing).await {
                     Ok(res) => res.map_err(|e| e.to_string()),
                     Err(_) => Err("firing timers panicked".to_string()),
@@ -139,7 +139,7 @@ pub(super) async fn sweep(registry: std::sync::Weak<Registry>, every: Duration) 
         for chunk in marks.chunks(FIRE_CHUNK) {
             let rows: Vec<conversations::Model> = chunk.iter().map(|d| d.row.clone()).collect();
             // rows skipped (locked right now) are still due at the next tick
-            if let Err(e) = fire_marks(firing, &rows).await {
+            if let Err(e) = fire_marks(firing, &rows, "sweep").await {
                 // nothing of the group was stored: its actors fire them one by one
                 tracing::warn!(error = %e, "firing due timers in a group failed; waking their actors");
                 for d in chunk {
@@ -155,11 +155,11 @@ pub(super) async fn sweep(registry: std::sync::Weak<Registry>, every: Duration) 
 /// timers that are really due come here).
 fn wake_actor(actors: &Actors, d: DueTimer) {
     let key = ConvKey {
-        tenant_id: d.tenant_id,
-        number_id: d.number_id,
+        tenant_id: d.row.tenant_id,
+        number_id: d.row.whatsapp_number_id,
         wa_id: d.wa_id,
     };
-    actors.touch_due(&key, Some(d.conversation_id));
+    actors.touch_due(&key, Some(d.row.id));
 }
 
 /// Splits due conversations into those whose due timers are all marks (or
@@ -174,7 +174,7 @@ fn split(
     for d in due {
         let only_marks = timers::due(&d.row, policy, now)
             .into_iter()
-            .all(|kind| Mark::of(kind, &d.row).is_some());
+            .all(TimerKind::is_mark);
         if only_marks {
             marks.push(d);
         } else {
@@ -191,7 +191,12 @@ fn split(
 /// deadline, so the next tick reads it again. Events go out after the commit.
 /// Rows are locked first, in id order, skipping those locked elsewhere
 /// (returned: they are still due). Returns the skipped ids.
-async fn fire_marks(deps: &Firing, convs: &[conversations::Model]) -> Result<Vec<i64>, DbErr> {
+/// `by` names who found them due, for `switchboard_timer_groups_total`.
+async fn fire_marks(
+    deps: &Firing,
+    convs: &[conversations::Model],
+    by: &str,
+) -> Result<Vec<i64>, DbErr> {
     let now = Utc::now();
     let mut convs: Vec<&conversations::Model> = convs.iter().collect();
     convs.sort_unstable_by_key(|c| c.id);
@@ -225,6 +230,7 @@ async fn fire_marks(deps: &Firing, convs: &[conversations::Model]) -> Result<Vec
     }
     let appended = crate::ingest::write::append_events(&txn, events, now).await?;
     txn.commit().await?;
+    deps.metrics.timer_groups.with_label_values(&[by]).inc();
     for kind in fired {
         deps.metrics
             .timer_fires
@@ -275,7 +281,6 @@ async fn lock_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actors::timers::TimerKind;
 
     fn t(mins: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_700_000_000, 0).expect("time") + chrono::Duration::minutes(mins)
@@ -293,9 +298,6 @@ mod tests {
 
     fn due(row: conversations::Model) -> DueTimer {
         DueTimer {
-            conversation_id: row.id,
-            tenant_id: row.tenant_id,
-            number_id: row.whatsapp_number_id,
             wa_id: format!("49{}", row.id),
             row,
         }
@@ -319,17 +321,14 @@ mod tests {
 
         let (marks, wake) = split(vec![due(sla), due(quiet.clone()), due(stale)], &p, t(6));
         assert_eq!(
-            marks.iter().map(|d| d.conversation_id).collect::<Vec<_>>(),
+            marks.iter().map(|d| d.row.id).collect::<Vec<_>>(),
             [1, 2, 3],
             "the SLA; the others have nothing due at t(6), so only their deadline is stored"
         );
         assert!(wake.is_empty());
         let (marks, wake) = split(vec![due(quiet)], &p, t(200));
         assert!(marks.is_empty());
-        assert_eq!(
-            wake.iter().map(|d| d.conversation_id).collect::<Vec<_>>(),
-            [2]
-        );
+        assert_eq!(wake.iter().map(|d| d.row.id).collect::<Vec<_>>(), [2]);
     }
 
     #[test]

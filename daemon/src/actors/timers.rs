@@ -30,6 +30,19 @@ pub enum TimerKind {
 }
 
 impl TimerKind {
+    /// Whether firing it only sets its "fired" column and publishes one
+    /// event (window and SLA timers); the others change the conversation
+    /// (status, contents) and are fired by its actor.
+    pub fn is_mark(self) -> bool {
+        matches!(
+            self,
+            TimerKind::WindowClosing
+                | TimerKind::WindowClosed
+                | TimerKind::FirstResponseSla
+                | TimerKind::NextResponseSla
+        )
+    }
+
     /// The metric label.
     pub fn as_str(self) -> &'static str {
         match self {

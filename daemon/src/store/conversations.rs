@@ -290,12 +290,11 @@ pub async fn set_next_timer(
 /// A conversation whose timers are due, with what its actor is keyed by.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DueTimer {
-    pub conversation_id: i64,
-    pub tenant_id: i64,
-    pub number_id: i64,
-    pub wa_id: String,
     /// The row as the sweep read it.
     pub row: conversations::Model,
+    /// Its customer's WhatsApp id (with the row's tenant and number, the
+    /// actor's key).
+    pub wa_id: String,
 }
 
 /// Conversations whose `next_timer_at` is at or before `now`, oldest first.
@@ -316,9 +315,6 @@ pub async fn due_timers(
         .into_iter()
         .filter_map(|(c, contact)| {
             Some(DueTimer {
-                conversation_id: c.id,
-                tenant_id: c.tenant_id,
-                number_id: c.whatsapp_number_id,
                 wa_id: contact?.wa_id,
                 row: c,
             })

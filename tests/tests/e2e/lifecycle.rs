@@ -466,6 +466,12 @@ async fn a_wave_of_due_slas_fires_each_once(backend: Backend) {
     // half the customers write again: their actors start with the SLA due
     post_each(&app, &customers[..20], "wamid.W2-").await;
     assert_each_breached_once(&app, &customers).await;
+    let (sweep, actors) = (groups(&app, "sweep").await, groups(&app, "actors").await);
+    assert!(sweep >= 1, "the sweep fired groups");
+    assert!(
+        sweep + actors < 40,
+        "grouped, not one transaction per conversation: {sweep} + {actors}"
+    );
     app.stop().await;
 }
 
@@ -480,6 +486,15 @@ async fn live_actors_fire_their_slas_in_groups(backend: Backend) {
     let customers: Vec<String> = (0..6).map(|i| format!("49151000060{i:02}")).collect();
     post_each(&app, &customers, "wamid.L").await;
     assert_each_breached_once(&app, &customers).await;
+    assert_eq!(
+        groups(&app, "sweep").await,
+        0,
+        "the sweep did not run again"
+    );
+    assert!(
+        groups(&app, "actors").await >= 1,
+        "the actors' timers went through the groups, not alone"
+    );
     app.stop().await;
 }
 
@@ -516,6 +531,17 @@ async fn assert_each_breached_once(app: &TestApp, customers: &[String]) {
     }
     let fires = format!("switchboard_timer_fires_total{{kind=\"first_response_sla\"}} {n}");
     assert!(app.metrics().await.contains(&fires), "{fires}");
+}
+
+/// How many timer groups `by` (`sweep` or `actors`) committed.
+async fn groups(app: &TestApp, by: &str) -> u64 {
+    let prefix = format!("switchboard_timer_groups_total{{by=\"{by}\"}} ");
+    app.metrics()
+        .await
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 crate::backends!(
